@@ -1,0 +1,1 @@
+"""Customer Success Pipelines: the core package (settings, CLI, warehouse connection)."""

@@ -1,0 +1,7 @@
+"""The `csp` subcommands, one module per command group; each `add_*` registers its parser."""
+
+from csp.commands.config import add_config
+from csp.commands.demo import add_demo
+from csp.commands.sandbox import add_sandbox
+
+__all__ = ["add_config", "add_demo", "add_sandbox"]

@@ -1,0 +1,1 @@
+"""Everything that talks to an outside system: one package per vendor, plus the sandbox."""

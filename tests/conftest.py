@@ -1,0 +1,67 @@
+"""Fixtures shared by the whole suite: real warehouses, isolated settings.
+
+PostgreSQL is real: the server named by CSP_TEST_POSTGRES_DSN when set, otherwise one started
+once per session from the `pgserver` wheel's binaries. No test is skipped for lack of it.
+Each test gets its own database on it, and its own DuckDB file in a temporary directory.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+import psycopg2
+import pytest
+
+os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+
+
+@pytest.fixture(scope="session")
+def postgres_server_dsn(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A DSN of a running PostgreSQL server (the maintenance database)."""
+    given = os.environ.get("CSP_TEST_POSTGRES_DSN")
+    if given:
+        yield given
+        return
+    from csp.local_postgres import start_local_postgres
+
+    server = start_local_postgres(tmp_path_factory.mktemp("postgres") / "data")
+    try:
+        yield server.dsn
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def postgres_dsn(postgres_server_dsn: str) -> Iterator[str]:
+    """A fresh, empty database for one test, dropped afterwards."""
+    name = f"csp_test_{uuid.uuid4().hex[:12]}"
+    admin = psycopg2.connect(postgres_server_dsn)
+    admin.autocommit = True
+    with admin.cursor() as cursor:
+        cursor.execute(f'create database "{name}"')
+    parts = urlsplit(postgres_server_dsn)
+    try:
+        yield urlunsplit(parts._replace(path=f"/{name}"))
+    finally:
+        with admin.cursor() as cursor:
+            cursor.execute(f'drop database if exists "{name}" with (force)')
+        admin.close()
+
+
+@pytest.fixture
+def duckdb_path(tmp_path: Path) -> Path:
+    return tmp_path / "warehouse.duckdb"
+
+
+@pytest.fixture(autouse=True)
+def isolated_settings(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """No CSP_* variable from the developer's shell leaks into a test; paths go to tmp."""
+    for name in list(os.environ):
+        if name.startswith("CSP_") and name != "CSP_TEST_POSTGRES_DSN":
+            monkeypatch.delenv(name)
+    monkeypatch.setenv("CSP_SANDBOX_DIR", str(tmp_path / "sandbox"))
+    monkeypatch.setenv("CSP_DUCKDB_PATH", str(tmp_path / "warehouse" / "csp.duckdb"))
