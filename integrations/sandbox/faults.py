@@ -86,8 +86,10 @@ class FaultBoard:
             return fault
 
     def clear(self) -> None:
+        """Remove every fault and restart the RNG, so the same faults again fire the same way."""
         with self._lock:
             self._faults.clear()
+            self._rng = random.Random(self.seed)
 
     def active(self) -> list[dict[str, Any]]:
         with self._lock:
