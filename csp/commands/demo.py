@@ -74,13 +74,13 @@ def run_demo(args: argparse.Namespace) -> int:
 def _call(settings: Settings, vendor: str, method: str, path: str, payload: Any) -> Any:
     config = settings.vendors[vendor]
     response = requests.request(method, config.base_url + path, json=payload,
-                                headers=_auth_headers(vendor, config.credentials), timeout=30)
+                                headers=auth_headers(vendor, config.credentials), timeout=30)
     if response.status_code >= 400:
         raise UserError(f"{vendor} answered {response.status_code} to {method} {path}")
     return response.json()
 
 
-def _auth_headers(vendor: str, credentials: Any) -> dict[str, str]:
+def auth_headers(vendor: str, credentials: Any) -> dict[str, str]:
     """Each vendor's own way of presenting a credential."""
     if vendor == "zendesk":
         pair = f"{credentials['email'].reveal()}/token:{credentials['api_token'].reveal()}"
