@@ -19,7 +19,9 @@ Segment = Literal["enterprise", "mid_market", "smb"]
 ContactRole = Literal["decision_maker", "champion", "end_user", "procurement"]
 TicketCategory = Literal["how_to", "bug", "feature_request", "advisory"]
 
-# Canonical kind names, as passed to `WorldWriter.put`.
+# Canonical kind names, as passed to `WorldWriter.put`. `KINDS` is in dependency order: a
+# record may refer only to records of its own or an earlier kind already put (a contact's
+# account, a subscription's prices), so within a day the generator puts kinds in this order.
 CSM = "csm"
 ACCOUNT = "account"
 CONTACT = "contact"
