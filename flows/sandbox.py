@@ -14,14 +14,15 @@ from csp.settings import load_settings
 
 
 @task(name="simulate-days")
-def simulate_days(world_dir: Path, days: int) -> dict[str, object]:
+def simulate_days(world_dir: Path, days: int) -> str:
+    """The summary of the simulated days, as the CLI prints it."""
     from integrations.sandbox.simulation import step
 
-    return step(world_dir, days).as_dict()
+    return str(step(world_dir, days))
 
 
 @flow(name="advance-sandbox")
-def advance_sandbox(days: int = 1, world_dir: str | None = None) -> dict[str, object]:
+def advance_sandbox(days: int = 1, world_dir: str | None = None) -> str:
     """Simulate `days` more days of the sandbox company (default: the configured world)."""
     settings = load_settings(dotenv=Path(".env"))
     target = Path(world_dir) if world_dir else (

@@ -8,6 +8,8 @@ Each test gets its own database on it, and its own DuckDB file in a temporary di
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,7 +22,7 @@ os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 
 
 @pytest.fixture(scope="session")
-def postgres_server_dsn(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def postgres_server_dsn() -> Iterator[str]:
     """A DSN of a running PostgreSQL server (the maintenance database)."""
     given = os.environ.get("CSP_TEST_POSTGRES_DSN")
     if given:
@@ -28,11 +30,15 @@ def postgres_server_dsn(tmp_path_factory: pytest.TempPathFactory) -> Iterator[st
         return
     from csp.local_postgres import start_local_postgres
 
-    server = start_local_postgres(tmp_path_factory.mktemp("postgres") / "data")
+    # Not under pytest's basetemp: a concurrent pytest session prunes old basetemp folders,
+    # which would delete this server's data directory while it runs.
+    root = Path(tempfile.mkdtemp(prefix="csp-test-postgres-"))
+    server = start_local_postgres(root / "data")
     try:
         yield server.dsn
     finally:
         server.stop()
+        shutil.rmtree(root, ignore_errors=True)
 
 
 @pytest.fixture

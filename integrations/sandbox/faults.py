@@ -17,7 +17,7 @@ import threading
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-BEFORE_HANDLER = ("rate_limit", "http_error", "slow")
+BEFORE_HANDLER = ("slow", "rate_limit", "http_error")
 AFTER_HANDLER = ("drop", "malformed", "drift_add", "drift_rename", "drift_type")
 KINDS = BEFORE_HANDLER + AFTER_HANDLER
 
@@ -95,13 +95,15 @@ class FaultBoard:
         with self._lock:
             return [f.as_dict() for f in self._faults if not f.exhausted]
 
-    def firing(self, vendor: str, route: str, kinds: tuple[str, ...]) -> list[Fault]:
-        """Every live fault of `kinds` that fires on this request, each counted as fired.
+    def firing(self, vendor: str, route: str, kinds: tuple[str, ...], *,
+               first_only: bool = False) -> list[Fault]:
+        """The live faults of `kinds` that fire on this request, each counted as fired.
 
-        All of them apply: a slow fault delays, then a 429/5xx answers; drifts combine, then a
-        malformed or dropped response replaces the (drifted) one.
+        All of them apply (slow faults add up; drifts combine, then a malformed or dropped
+        response replaces the drifted one), except where only one can answer the request
+        (a 429 or a 5xx): `first_only` then fires and counts just the first.
         """
-        fired = []
+        fired: list[Fault] = []
         with self._lock:
             for fault in self._faults:
                 if fault.kind not in kinds or fault.exhausted or not fault.matches(vendor, route):
@@ -110,6 +112,8 @@ class FaultBoard:
                     continue
                 fault.fired += 1
                 fired.append(fault)
+                if first_only:
+                    break
         return fired
 
 

@@ -23,9 +23,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from integrations.sandbox import faults as fault_kinds
 from integrations.sandbox.credentials import DEFAULT_SECRETS
-from integrations.sandbox.faults import Fault, FaultBoard, FaultError, apply_drift
+from integrations.sandbox.faults import AFTER_HANDLER, Fault, FaultBoard, FaultError, apply_drift
 from integrations.sandbox.ratelimit import SlidingWindowLimiter
 from integrations.sandbox.routing import BadRequest, RateLimit, Request, Response, Route, Vendor
 from integrations.sandbox.store import WorldReader
@@ -34,6 +33,8 @@ from integrations.sandbox.vendors import VENDOR_CLASSES
 log = logging.getLogger(__name__)
 
 CONTROL_PREFIX = "_sandbox"
+DROPPED_STATUS = 0
+"""The status counted for a request whose connection the drop fault closed unanswered."""
 
 
 class _Dropped(Exception):
@@ -66,22 +67,26 @@ class SandboxServer:
     @property
     def base_url(self) -> str:
         host, port = self._httpd.server_address[:2]
-        return f"http://{host}:{port}"
+        return f"http://{host!s}:{port}"
 
     def url(self, vendor: str) -> str:
         return f"{self.base_url}/{vendor}"
 
     def start(self) -> SandboxServer:
-        self._thread = threading.Thread(target=self._httpd.serve_forever, name="csp-sandbox",
+        self._thread = threading.Thread(target=self.serve_forever, name="csp-sandbox",
                                         daemon=True)
         self._thread.start()
         return self
 
     def serve_forever(self) -> None:
-        self._httpd.serve_forever()
+        self._serving = True
+        # A short poll interval: shutdown() waits up to one interval, and tests stop often.
+        self._httpd.serve_forever(poll_interval=0.05)
 
     def stop(self) -> None:
-        self._httpd.shutdown()
+        """Stop serving and close the socket; safe whether or not the server was started."""
+        if getattr(self, "_serving", False):
+            self._httpd.shutdown()
         self._httpd.server_close()
         if self._thread is not None:
             self._thread.join(timeout=10)
@@ -136,7 +141,11 @@ class SandboxServer:
                           body=body, world=self.world, base_url=self.url(vendor_name))
         route = self._match(vendor_name, request)
         route_name = route.name if route else "unmatched"
-        response = self._answer(vendor, route, request)
+        try:
+            response = self._answer(vendor, route, request)
+        except _Dropped:
+            self._count(vendor_name, route_name, DROPPED_STATUS)
+            raise
         self._count(vendor_name, route_name, response.status)
         return response
 
@@ -150,13 +159,13 @@ class SandboxServer:
 
     def _answer(self, vendor: Vendor, route: Route | None, request: Request) -> Response:
         route_name = route.name if route else "unmatched"
-        for fault in self.faults.firing(vendor.name, route_name, fault_kinds.BEFORE_HANDLER):
-            if fault.kind == "slow":
-                time.sleep(fault.seconds)
-            elif fault.kind == "rate_limit":
+        for fault in self.faults.firing(vendor.name, route_name, ("slow",)):
+            time.sleep(fault.seconds)
+        for fault in self.faults.firing(vendor.name, route_name, ("rate_limit", "http_error"),
+                                        first_only=True):
+            if fault.kind == "rate_limit":
                 return vendor.rate_limited(fault.seconds, self.rate_limits[vendor.name])
-            else:
-                return vendor.error(fault.status, "injected server error", "server_error")
+            return vendor.error(fault.status, "injected server error", "server_error")
         denied = vendor.authenticate(request)
         if denied is not None:
             return denied
@@ -181,7 +190,7 @@ class SandboxServer:
             return vendor.error(500, "sandbox internal error", "internal_error")
 
     def _after(self, vendor: Vendor, route: Route, response: Response) -> Response:
-        for fault in self.faults.firing(vendor.name, route.name, fault_kinds.AFTER_HANDLER):
+        for fault in self.faults.firing(vendor.name, route.name, AFTER_HANDLER):
             if fault.kind == "drop":
                 raise _Dropped
             if fault.kind == "malformed":

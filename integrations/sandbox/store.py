@@ -232,7 +232,7 @@ class WorldReader:
         """
         if order not in ("updated", "created"):
             raise ValueError(order)
-        clauses, params = ["vendor = ?", "kind = ?"], [vendor, kind]
+        clauses, params = ["vendor = ?", "kind = ?"], list[Any]([vendor, kind])
         if since is not None:
             clauses.append(f"{order} >= ?")
             params.append(since)
@@ -255,7 +255,7 @@ class WorldReader:
 
     def count(self, vendor: str, kind: str, *, since: float | None = None,
               order: str = "updated", include_deleted: bool = True) -> int:
-        clauses, params = ["vendor = ?", "kind = ?"], [vendor, kind]
+        clauses, params = ["vendor = ?", "kind = ?"], list[Any]([vendor, kind])
         if since is not None:
             clauses.append(f"{order} >= ?")
             params.append(since)
@@ -290,7 +290,7 @@ class WorldReader:
                since: float | None = None, until: float | None = None,
                types: list[str] | None = None, descending: bool = True, limit: int = 100,
                ) -> list[tuple[int, dict[str, Any]]]:
-        clauses, params = ["vendor = ?"], [vendor]
+        clauses, params = ["vendor = ?"], list[Any]([vendor])
         if after_seq is not None:
             clauses.append("seq > ?")
             params.append(after_seq)

@@ -1,0 +1,43 @@
+"""Sandbox fixtures: one small generated world per session, and servers over copies of it.
+
+Generating takes seconds, so the world is made once; tests that write (Slack messages, CRM
+tasks) get a private copy so no test sees another's writes.
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from integrations.sandbox.server import SandboxServer
+
+SMALL_MONTHS = 6
+
+
+@pytest.fixture(scope="session")
+def small_world(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The small company (seed 7), six months of history; treat as read-only."""
+    from integrations.sandbox.simulation import generate
+
+    world_dir = tmp_path_factory.mktemp("small-world") / "small-seed7"
+    generate(world_dir, size="small", seed=7, months=SMALL_MONTHS)
+    return world_dir / "world.sqlite"
+
+
+@pytest.fixture
+def world_copy(small_world: Path, tmp_path: Path) -> Path:
+    """A private, writable copy of the small world."""
+    target = tmp_path / "world" / "world.sqlite"
+    target.parent.mkdir()
+    shutil.copy(small_world, target)
+    return target
+
+
+@pytest.fixture
+def sandbox(world_copy: Path) -> Iterator[SandboxServer]:
+    """A running sandbox over a private copy of the small world, on a free loopback port."""
+    with SandboxServer(world_copy) as server:
+        yield server
