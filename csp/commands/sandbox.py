@@ -153,7 +153,6 @@ def parse_rate_limits(specs: list[str]) -> dict[str, RateLimit]:
 def run_serve(args: argparse.Namespace) -> int:
     from integrations.sandbox.credentials import sandbox_secrets
     from integrations.sandbox.server import SandboxServer
-
     from integrations.sandbox.vendors import VENDOR_CLASSES
 
     settings = settings_or_exit()

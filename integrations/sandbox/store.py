@@ -321,7 +321,7 @@ class WorldReader:
         return row[0] if row else None
 
     def usage_days(self) -> list[tuple[str, int, int]]:
-        """(day, accounts, events) per day that has usage, oldest first."""
+        """(day, accounts, active users summed over accounts) per day with usage, oldest first."""
         rows = self.conn.execute(
             "select day, count(*), sum(active_users) from usage_daily group by day order by day"
         ).fetchall()

@@ -56,8 +56,8 @@ def test_malformed_dsn_error_does_not_echo_the_password() -> None:
 
 
 def test_production_credentials_are_masked_everywhere() -> None:
-    env = {"CSP_MODE": "production", "CSP_SOURCES": "stripe", "CSP_STRIPE_API_KEY": "rk_live_S3CR3T",
-           "CSP_SLACK_BOT_TOKEN": "xoxb-S3CR3T"}
+    env = {"CSP_MODE": "production", "CSP_SOURCES": "stripe",
+           "CSP_STRIPE_API_KEY": "rk_live_S3CR3T", "CSP_SLACK_BOT_TOKEN": "xoxb-S3CR3T"}
     settings = load_settings(env)
     assert settings.vendors["stripe"].credentials["api_key"].reveal() == "rk_live_S3CR3T"
     assert settings.vendors["stripe"].base_url == "https://api.stripe.com"
