@@ -1,15 +1,15 @@
 """The client side of a vendor's rate limit: wait before sending rather than be told 429.
 
-The window arithmetic is the sandbox's own `SlidingWindowLimiter` (a rolling window of
-`limit` requests per `window` seconds), reused here so that client and server count requests
-the same way: a connector kept under its configured rate by this limiter is, by construction,
-under the sandbox's limit of the same size — with one caveat, which `margin` covers: the client
-stamps a request when it is sent and the server when it arrives, so a request delayed on the
-way (a new connection, a busy interpreter) followed by one that is not can squeeze N sends made
-over exactly W seconds into less than W at the other end. Counting over W + margin, with the
-margin at least the spread of one-way delays, keeps the server's count under its limit. Also
-set the client's limit a little below the vendor's published one (e.g. 90 %) where other
-clients share the same quota.
+The window arithmetic is `rate_window.SlidingWindowLimiter` (a rolling window of `limit`
+requests per `window` seconds), the one the sandbox enforces with, so client and server count
+requests the same way: a connector kept under its configured rate by this limiter is, by
+construction, under the sandbox's limit of the same size — with one caveat, which `margin`
+covers: the client stamps a request when it is sent and the server when it arrives, so a
+request delayed on the way (a new connection, a busy interpreter) followed by one that is not
+can squeeze N sends made over exactly W seconds into less than W at the other end. Counting
+over W + margin, with the margin at least the spread of one-way delays, keeps the server's
+count under its limit. Also set the client's limit a little below the vendor's published one
+(e.g. 90 %) where other clients share the same quota.
 """
 
 from __future__ import annotations
@@ -19,8 +19,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from integrations.sandbox.ratelimit import SlidingWindowLimiter
-from integrations.sandbox.routing import RateLimit
+from integrations.rate_window import RateLimit, SlidingWindowLimiter
 
 __all__ = ["ClientRateLimiter", "LimiterStats", "RateLimit"]
 

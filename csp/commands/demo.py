@@ -27,7 +27,7 @@ PROBES: tuple[tuple[str, str, str, Any, Any], ...] = (
      lambda body: len(body["data"])),
     ("zendesk", "GET", "/api/v2/incremental/tickets/cursor.json?start_time=0", None,
      lambda body: len(body["tickets"])),
-    ("product", "GET", "/product/v1/usage/partitions", None,
+    ("product", "GET", "/v1/usage/partitions", None,
      lambda body: len(body["partitions"])),
     ("slack", "POST", "/api/auth.test", {}, lambda body: int(body["ok"])),
 )

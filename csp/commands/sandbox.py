@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from csp.cli import UserError, settings_or_exit
-from integrations.sandbox.routing import RateLimit
+from integrations.rate_window import RateLimit
 
 WORLD_FILE = "world.sqlite"
 

@@ -17,7 +17,10 @@ from email.message import Message
 from typing import Any
 from urllib.parse import parse_qs
 
+from integrations.rate_window import RateLimit
 from integrations.sandbox.store import Sink, WorldReader
+
+__all__ = ["BadRequest", "RateLimit", "Request", "Response", "Route", "Vendor", "json_response"]
 
 
 class BadRequest(Exception):
@@ -121,14 +124,6 @@ class Route:
             return None
         found = re.fullmatch(self.pattern, path)
         return found.groupdict() if found else None
-
-
-@dataclass(frozen=True)
-class RateLimit:
-    """A vendor's published limit: `limit` requests per `window` seconds per scope key."""
-
-    limit: int
-    window: float
 
 
 class Vendor(ABC):

@@ -23,9 +23,9 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+from integrations.rate_window import SlidingWindowLimiter
 from integrations.sandbox.credentials import DEFAULT_SECRETS
 from integrations.sandbox.faults import AFTER_HANDLER, Fault, FaultBoard, FaultError, apply_drift
-from integrations.sandbox.ratelimit import SlidingWindowLimiter
 from integrations.sandbox.routing import BadRequest, RateLimit, Request, Response, Route, Vendor
 from integrations.sandbox.store import WorldReader
 from integrations.sandbox.vendors import VENDOR_CLASSES

@@ -1,8 +1,9 @@
-"""Sliding-window rate limiting, the way HubSpot, Stripe, Zendesk and Slack count requests.
+"""Rolling-window request counting, shared by the sandbox (server side) and the connectors.
 
-A rolling window (not fixed buckets) so a client cannot burst 2× the limit across a bucket
-edge: the sandbox must be at least as strict as the vendor, or a connector tuned on it would
-be throttled in production.
+A rolling window (not fixed buckets), the way HubSpot, Stripe, Zendesk and Slack count: a
+client cannot burst 2x the limit across a bucket edge. The sandbox enforces limits with it
+(at least as strict as the vendor, or a connector tuned on it would be throttled in
+production), and `integrations.ratelimit` keeps connectors under them with the same arithmetic.
 """
 
 from __future__ import annotations
@@ -13,7 +14,13 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from integrations.sandbox.routing import RateLimit
+
+@dataclass(frozen=True)
+class RateLimit:
+    """A published limit: `limit` requests per `window` seconds (per token, channel, …)."""
+
+    limit: int
+    window: float
 
 
 @dataclass(frozen=True)
