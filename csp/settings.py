@@ -15,12 +15,26 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from integrations.rate_window import RateLimit
 from integrations.sandbox.credentials import DEFAULT_SECRETS
 
 PREFIX = "CSP_"
 SOURCES = ("hubspot", "salesforce", "stripe", "zendesk", "product")
 CRMS = ("hubspot", "salesforce")
 DEFAULT_SANDBOX_PORT = 8900
+
+# Client-side limits, a little under each vendor's published rate so other integrations on the
+# same account keep some quota: HubSpot 100/10 s (private app), Stripe 100/s read (live mode),
+# Zendesk 700/min (Enterprise; incremental exports have their own, lower limit), Slack ~1
+# message/s per channel, Salesforce has a daily budget rather than a rate.
+DEFAULT_RATE_LIMITS = {
+    "hubspot": RateLimit(90, 10.0),
+    "salesforce": RateLimit(20, 1.0),
+    "stripe": RateLimit(90, 1.0),
+    "zendesk": RateLimit(630, 60.0),
+    "product": RateLimit(540, 60.0),
+    "slack": RateLimit(1, 1.0),
+}
 
 PRODUCTION_BASE_URLS = {
     "hubspot": "https://api.hubapi.com",
@@ -59,11 +73,12 @@ class Secret:
 
 @dataclass(frozen=True)
 class VendorConfig:
-    """Where one vendor is and how to authenticate; `credentials` values are `Secret`s."""
+    """Where one vendor is, how to authenticate (`Secret` values) and how fast to call it."""
 
     name: str
     base_url: str
     credentials: Mapping[str, Secret] = field(default_factory=dict)
+    rate_limit: RateLimit = RateLimit(10, 1.0)
 
 
 @dataclass(frozen=True)
@@ -147,7 +162,8 @@ def load_settings(environ: Mapping[str, str] | None = None, dotenv: Path | None 
         creds = {cred: reader.secret(var, DEFAULT_SECRETS[key] if mode == "sandbox" else None,
                                      needed_by=name)
                  for cred, var, key in CREDENTIALS[name]}
-        vendors[name] = VendorConfig(name, base_url, creds)
+        rate = reader.rate_limit(f"{name.upper()}_RATE_LIMIT", DEFAULT_RATE_LIMITS[name])
+        vendors[name] = VendorConfig(name, base_url, creds, rate)
     webhook_default = (f"{sandbox_url}/slack/services/{DEFAULT_SECRETS['slack_webhook_path']}"
                        if mode == "sandbox" else None)
     webhook = reader.optional_secret_url("SLACK_WEBHOOK_URL", webhook_default)
@@ -209,6 +225,15 @@ class _Reader:
         if not minimum <= value <= maximum:
             raise SettingsError(f"{PREFIX}{name}={value} is outside {minimum}..{maximum}")
         return value
+
+    def rate_limit(self, name: str, default: RateLimit) -> RateLimit:
+        raw = self._raw(name)
+        if raw is None:
+            return default
+        found = re.fullmatch(r"(\d+)\s*/\s*(\d+(?:\.\d+)?)", raw)
+        if not found or int(found[1]) < 1 or float(found[2]) <= 0:
+            raise SettingsError(f"{PREFIX}{name}={raw!r}: expected REQUESTS/SECONDS, e.g. 90/10")
+        return RateLimit(int(found[1]), float(found[2]))
 
     def url(self, name: str, default: str | None, *, needed_by: str) -> str:
         value = self._raw(name) or default

@@ -19,6 +19,14 @@ def test_defaults_are_the_embedded_sandbox() -> None:
     assert "slack" in settings.vendors
 
 
+def test_rate_limits_default_under_the_vendors_published_rates_and_can_be_set() -> None:
+    defaults = load_settings({}).vendors
+    assert (defaults["hubspot"].rate_limit.limit, defaults["hubspot"].rate_limit.window) == (
+        90, 10.0)
+    tuned = load_settings({"CSP_STRIPE_RATE_LIMIT": "25/1"}).vendors["stripe"].rate_limit
+    assert (tuned.limit, tuned.window) == (25, 1.0)
+
+
 def test_postgres_dsn_switches_the_warehouse() -> None:
     settings = load_settings({"CSP_POSTGRES_DSN": "postgresql://u:pw@db:5432/analytics"})
     assert settings.warehouse == "postgres"
@@ -38,6 +46,8 @@ def test_postgres_dsn_switches_the_warehouse() -> None:
         ({"CSP_MODE": "production", "CSP_SOURCES": "zendesk"},
          "CSP_ZENDESK_BASE_URL is not set (needed by zendesk)"),
         ({"CSP_CRM": "pipedrive"}, "CSP_CRM='pipedrive' is not one of: hubspot, salesforce"),
+        ({"CSP_STRIPE_RATE_LIMIT": "fast"},
+         "CSP_STRIPE_RATE_LIMIT='fast': expected REQUESTS/SECONDS, e.g. 90/10"),
     ],
 )
 def test_bad_settings_fail_with_one_line_naming_the_variable(env: dict[str, str],
