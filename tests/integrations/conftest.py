@@ -1,7 +1,8 @@
-"""Sandbox fixtures: one small generated world per session, and servers over copies of it.
+"""Integration fixtures: one small generated world per session, servers over copies of it.
 
 Generating takes seconds, so the world is made once; tests that write (Slack messages, CRM
-tasks) get a private copy so no test sees another's writes.
+tasks) or advance it (`step`) get a private copy of the whole world directory (the SQLite
+file and the simulation state), so no test sees another's changes.
 """
 
 from __future__ import annotations
@@ -29,11 +30,10 @@ def small_world(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture
 def world_copy(small_world: Path, tmp_path: Path) -> Path:
-    """A private, writable copy of the small world."""
-    target = tmp_path / "world" / "world.sqlite"
-    target.parent.mkdir()
-    shutil.copy(small_world, target)
-    return target
+    """A private, writable copy of the small world (step it with its parent directory)."""
+    target = tmp_path / "world"
+    shutil.copytree(small_world.parent, target)
+    return target / small_world.name
 
 
 @pytest.fixture
