@@ -15,8 +15,13 @@ from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
+import hypothesis  # noqa: F401  (see below)
 import psycopg2
 import pytest
+
+# Imported up front on purpose: hypothesis's pytest plugin otherwise imports it lazily in the
+# terminal summary, where CPython 3.11.7's assertion-rewrite parse can fail with "AST
+# constructor recursion depth mismatch" after a long run and turn a green run red.
 
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 

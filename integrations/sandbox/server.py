@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import logging
+import sys
 import threading
 import time
 from collections import Counter
@@ -60,8 +61,7 @@ class SandboxServer:
         self.limiter = SlidingWindowLimiter()
         self._counts: Counter[tuple[str, str, int]] = Counter()
         self._counts_lock = threading.Lock()
-        self._httpd = ThreadingHTTPServer((host, port), _handler_for(self))
-        self._httpd.daemon_threads = True
+        self._httpd = _HTTPServer((host, port), _handler_for(self))
         self._thread: threading.Thread | None = None
 
     @property
@@ -253,6 +253,17 @@ class SandboxServer:
         except (BadRequest, ValueError) as exc:
             return Response(400, {"error": str(exc)})
         return Response(200, {"changed": changed})
+
+
+class _HTTPServer(ThreadingHTTPServer):
+    """One thread per connection; a client hanging up is normal, not an error to print."""
+
+    daemon_threads = True
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        if isinstance(sys.exc_info()[1], ConnectionResetError | BrokenPipeError | TimeoutError):
+            return
+        log.exception("sandbox connection from %s failed", client_address[0])
 
 
 def _handler_for(server: SandboxServer) -> type[BaseHTTPRequestHandler]:

@@ -262,14 +262,21 @@ def test_malformed_json_page_is_refetched(server: SandboxServer) -> None:
 
 
 def test_error_statuses_name_the_vendor_without_query_or_secret_path(
-        server: SandboxServer, caplog: pytest.LogCaptureFixture) -> None:
+        server: SandboxServer, caplog: pytest.LogCaptureFixture,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    # Other libraries in the same process (dbt, Prefect) reconfigure logging; make sure
+    # urllib3's debug line reaches the capture, so the redaction is really exercised.
+    for name in ("urllib3", "urllib3.connectionpool"):
+        monkeypatch.setattr(logging.getLogger(name), "disabled", False)
+        monkeypatch.setattr(logging.getLogger(name), "propagate", True)
     session = create_session("echo", headers={"Authorization": "Bearer wrong"})
     response = session.get(items_url(server), params={"token": "SECRET"})
     with pytest.raises(VendorHTTPError) as caught:
         session.ensure_ok(response)
     assert str(caught.value) == "echo: GET /echo/items answered HTTP 401 Unauthorized"
     hook = create_session("echo", headers=AUTH, secret_path=True)
-    with caplog.at_level(logging.DEBUG), pytest.raises(VendorHTTPError) as caught:
+    with caplog.at_level(logging.DEBUG, logger="urllib3.connectionpool"), \
+            pytest.raises(VendorHTTPError) as caught:
         hook.ensure_ok(hook.post(server.url("echo") + "/T000/B000/XXXX", json={}))
     assert str(caught.value) == "echo: POST /echo/*** answered HTTP 404 Not Found"
     assert '"POST /*** HTTP/1.1" 404' in caplog.text       # urllib3's own debug line
