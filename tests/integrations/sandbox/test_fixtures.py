@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import base64
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 import requests
 
-from csp.commands.demo import PROBES, auth_headers
 from csp.settings import load_settings
 from integrations.sandbox.fixtures import FixtureError, export_world, load_fixture_dir
 from integrations.sandbox.server import SandboxServer
@@ -16,6 +17,23 @@ from integrations.sandbox.store import WorldReader
 from tests.vendor_specs import VENDOR_SPECS
 
 SPECS = VENDOR_SPECS
+
+# One first-page read per vendor, as a connector would make it: (vendor, method, path, body).
+PROBES: tuple[tuple[str, str, str, Any], ...] = (
+    ("hubspot", "GET", "/crm/v3/objects/companies?limit=100", None),
+    ("stripe", "GET", "/v1/subscriptions?status=all&limit=100", None),
+    ("zendesk", "GET", "/api/v2/incremental/tickets/cursor.json?start_time=0", None),
+    ("product", "GET", "/v1/usage/partitions", None),
+    ("slack", "POST", "/api/auth.test", {}),
+)
+
+
+def auth_headers(vendor: str, credentials: Any) -> dict[str, str]:
+    """Each vendor's own way of presenting a credential."""
+    if vendor == "zendesk":
+        pair = f"{credentials['email'].reveal()}/token:{credentials['api_token'].reveal()}"
+        return {"Authorization": "Basic " + base64.b64encode(pair.encode()).decode()}
+    return {"Authorization": f"Bearer {next(iter(credentials.values())).reveal()}"}
 
 
 def store_contents(world: Path) -> dict[str, list[object]]:
@@ -34,7 +52,7 @@ def served_pages(world: Path) -> dict[str, object]:
     settings = load_settings({})
     pages = {}
     with SandboxServer(world) as server:
-        for vendor, method, path, payload, _count in PROBES:
+        for vendor, method, path, payload in PROBES:
             response = requests.request(
                 method, server.url(vendor) + path, json=payload, timeout=30,
                 headers=auth_headers(vendor, settings.vendors[vendor].credentials))
