@@ -49,6 +49,8 @@ from typing import Any, Literal, NoReturn, TypeVar
 from urllib.parse import urlsplit
 
 import dlt
+import pandas  # noqa: F401  (see below)
+import pyarrow  # noqa: F401
 from dlt.common.destination import Destination
 from dlt.destinations.impl.postgres.configuration import PostgresCredentials
 from dlt.extract import DltSource
@@ -57,6 +59,11 @@ from dlt.pipeline.exceptions import PipelineStepFailed
 from csp.warehouse import Warehouse
 from integrations.contracts import DLT_SCHEMA_CONTRACT, QUARANTINE_TABLE, SchemaDriftError
 from integrations.http import VendorRequestError
+
+# dlt imports pandas and pyarrow lazily, from inside extraction. When several sources extract
+# in parallel threads, two threads can race on that first import and one sees a partially
+# initialised module ("module 'pandas' has no attribute 'DataFrame'"). Importing them here,
+# once, before any extraction thread starts, removes the race.
 
 DEFAULT_LOCK_TIMEOUT = 600.0
 SOURCE_NAME = re.compile(r"[a-z][a-z0-9_]*")

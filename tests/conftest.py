@@ -25,6 +25,9 @@ import pytest
 
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 
+# The generated sandbox world and servers over it (`small_world`, `world_copy`, `sandbox`).
+pytest_plugins = ["tests.world_fixtures"]
+
 
 @pytest.fixture(scope="session")
 def postgres_server_dsn() -> Iterator[str]:

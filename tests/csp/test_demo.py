@@ -5,6 +5,8 @@ from __future__ import annotations
 import socket
 from pathlib import Path
 
+import pytest
+
 from tests.csp.test_cli import run_csp
 
 
@@ -14,6 +16,7 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+@pytest.mark.slow  # the 24-month world and its ~3.6M usage events take minutes: `make test-all`
 def test_demo_runs_every_stage_without_an_error_line(tmp_path: Path) -> None:
     result = run_csp("demo", cwd=tmp_path, env={"CSP_SANDBOX_PORT": str(free_port()),
                                                  "CSP_SANDBOX_DIR": str(tmp_path / "sb"),

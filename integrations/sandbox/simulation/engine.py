@@ -9,11 +9,13 @@ last committed day (atomically: a crash leaves the previous state or the new one
 
 from __future__ import annotations
 
+import gc
 import heapq
 import os
 import pickle
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -135,11 +137,30 @@ def _run(state: WorldState, writer: Writer, world_dir: Path, days: int) -> Simul
     emitter = Emitter(writer)
     ids = IdFactory(state.seed)
     first = state.start if state.clock is None else state.clock + timedelta(days=1)
-    for offset in range(days):
-        simulate_day(state, first + timedelta(days=offset), emitter, ids)
+    with _without_cycle_collection():
+        for offset in range(days):
+            simulate_day(state, first + timedelta(days=offset), emitter, ids)
     writer.close()
     _save_state(state, world_dir)
     return summarize(state, before, days, emitter, time.perf_counter() - started)
+
+
+@contextmanager
+def _without_cycle_collection() -> Iterator[None]:
+    """Pause Python's cycle collector while simulating.
+
+    The state holds millions of long-lived dicts for a large company, and every full
+    collection walks all of them while the day loop allocates (and frees) a usage row per
+    account per day; the simulation builds no reference cycles, so reference counting frees
+    everything and the pauses are pure cost (a fifth of the run time at medium size).
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def simulate_day(state: WorldState, day: date, emitter: Emitter, ids: IdFactory) -> None:
