@@ -11,9 +11,10 @@ import pytest
 
 
 def run_csp(*args: str, env: dict[str, str] | None = None, cwd: Path | None = None,
-            ) -> subprocess.CompletedProcess[str]:
+            timeout: float = 120) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, "-m", "csp", *args], capture_output=True,
-                          text=True, env={**os.environ, **(env or {})}, cwd=cwd, timeout=120)
+                          text=True, env={**os.environ, **(env or {})}, cwd=cwd,
+                          timeout=timeout)
 
 
 def test_help_lists_the_commands() -> None:

@@ -20,7 +20,8 @@ def free_port() -> int:
 def test_demo_runs_every_stage_without_an_error_line(tmp_path: Path) -> None:
     result = run_csp("demo", cwd=tmp_path, env={"CSP_SANDBOX_PORT": str(free_port()),
                                                  "CSP_SANDBOX_DIR": str(tmp_path / "sb"),
-                                                 "CSP_DUCKDB_PATH": str(tmp_path / "wh.duckdb")})
+                                                 "CSP_DUCKDB_PATH": str(tmp_path / "wh.duckdb")},
+                     timeout=1800)
     output = result.stdout + result.stderr
     assert result.returncode == 0, output[-3000:]
     assert "ERROR" not in output
