@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import math
 from collections import Counter
-from datetime import UTC, datetime
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +29,7 @@ from integrations.sandbox.server import SandboxServer
 from integrations.sandbox.simulation import step
 from integrations.sandbox.store import WorldReader
 from tests.integrations.echo_vendor import make_warehouse, query
+from tests.integrations.raw_tables import scalar, table_rows
 
 OBJECTS = {"accounts": "Account", "contacts": "Contact", "opportunities": "Opportunity",
            "users": "User"}
@@ -62,27 +61,10 @@ def world_count(world: Path, sobject: str, *, live_only: bool = False) -> int:
     return WorldReader(world).count("salesforce", sobject, include_deleted=not live_only)
 
 
-def scalar(warehouse: Warehouse, sql: str) -> Any:
-    return query(warehouse, sql)[0][0]
 
 
-def table_rows(warehouse: Warehouse, table: str) -> tuple[list[str], list[tuple[Any, ...]]]:
-    """A raw table's data columns (sorted) and rows (comparable across engines), sorted."""
-    columns = sorted(row[0] for row in query(warehouse, (
-        "select column_name from information_schema.columns where table_schema = "
-        f"'raw_salesforce' and table_name = '{table}'")) if not row[0].startswith("_dlt_"))
-    selected = ", ".join(f'"{name}"' for name in columns)
-    rows = [tuple(_comparable(v) for v in row)
-            for row in query(warehouse, f"select {selected} from raw_salesforce.{table}")]
-    return columns, sorted(rows, key=repr)
 
 
-def _comparable(value: Any) -> Any:
-    if isinstance(value, datetime):
-        return value.astimezone(UTC).isoformat()
-    if isinstance(value, Decimal):
-        return float(value)
-    return value
 
 
 def rotate_token(sandbox: SandboxServer, token: str) -> None:
@@ -193,7 +175,8 @@ def test_after_a_day_only_changes_are_fetched_and_raw_equals_a_fresh_load(
     fresh = Warehouse("duckdb", tmp_path / "fresh.duckdb")
     load(fresh, config)
     for table in OBJECTS:
-        assert table_rows(warehouse, table) == table_rows(fresh, table), table
+        assert (table_rows(warehouse, "raw_salesforce", table)
+                == table_rows(fresh, "raw_salesforce", table)), table
 
 
 # -- auth -----------------------------------------------------------------------------------
