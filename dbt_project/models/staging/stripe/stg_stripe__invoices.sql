@@ -1,0 +1,33 @@
+{#- Grain: invoice_id. An invoice as last loaded, amounts in currency units, with the discount
+    it was issued under flattened. -#}
+select
+    id as invoice_id,
+    number as invoice_number,
+    customer as customer_id,
+    subscription as subscription_id,
+    status,
+    billing_reason,
+    collection_method,
+    currency,
+    {{ from_unix_seconds('created') }} as created_at,
+    {{ from_unix_seconds('period_start') }} as period_start_at,
+    {{ from_unix_seconds('period_end') }} as period_end_at,
+    {{ from_unix_seconds('due_date') }} as due_at,
+    {{ from_unix_seconds('status_transitions__paid_at') }} as paid_at,
+    {{ from_unix_seconds('next_payment_attempt') }} as next_payment_attempt_at,
+    attempt_count,
+    {{ cents_to_units("subtotal") }} as subtotal,
+    {{ cents_to_units("coalesce(tax, 0)") }} as tax,
+    {{ cents_to_units("total") }} as total,
+    {{ cents_to_units("amount_due") }} as amount_due,
+    {{ cents_to_units("amount_paid") }} as amount_paid,
+    {{ cents_to_units("amount_due - amount_paid") }} as amount_remaining,
+    discount__id as discount_id,
+    discount__coupon__id as coupon_id,
+    cast(discount__coupon__percent_off as {{ dbt.type_numeric() }}) as discount_percent_off,
+    {{ cents_to_units("discount__coupon__amount_off") }} as discount_amount_off,
+    discount__coupon__duration as discount_duration,
+    {{ from_unix_seconds('discount__start') }} as discount_start_at,
+    {{ from_unix_seconds('discount__end') }} as discount_end_at,
+    coalesce(deleted, false) as is_deleted
+from {{ source('stripe', 'invoices') }}
