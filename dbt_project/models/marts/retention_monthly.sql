@@ -8,7 +8,8 @@
 
     Trailing 12 months: the accounts paying at the end of month M-12 (the start of the 12-month
     window ending with M), in their segment then; NRR = their MRR at the end of M ÷ their MRR at
-    the end of M-12, GRR the same with each account's MRR capped at its starting MRR. Accounts
+    the end of M-12, GRR the same with each account's MRR capped at its starting MRR, logo churn
+    the share of them not paying at the end of M. Accounts
     that joined in the window are excluded, accounts that left count at zero, accounts that left
     and came back count with their MRR at M. Null until the history holds month M-12. -#}
 with movements as (
@@ -73,7 +74,9 @@ trailing_totals as (
         segment,
         sum(mrr_base) as mrr_base,
         sum(mrr_now) as mrr_now,
-        sum(case when mrr_now < mrr_base then mrr_now else mrr_base end) as mrr_now_capped
+        sum(case when mrr_now < mrr_base then mrr_now else mrr_base end) as mrr_now_capped,
+        count(*) as logos_base,
+        sum(case when mrr_now = 0 then 1 else 0 end) as logos_lost
     from (
         select month, segment, mrr_base, mrr_now from trailing_pairs
         union all
@@ -98,7 +101,9 @@ measured as (
         coalesce(bridge.logos_expanded, 0) as logos_expanded,
         trailing_totals.mrr_base as trailing_mrr_base,
         trailing_totals.mrr_now as trailing_mrr_now,
-        trailing_totals.mrr_now_capped as trailing_mrr_now_capped
+        trailing_totals.mrr_now_capped as trailing_mrr_now_capped,
+        trailing_totals.logos_base as trailing_logos_base,
+        trailing_totals.logos_lost as trailing_logos_lost
     from report_rows
     left join bridge
         on bridge.month = report_rows.month and bridge.segment = report_rows.segment
@@ -131,6 +136,8 @@ select
     cast(logos_churned as integer) as logos_churned,
     cast(case when logos_start > 0 then 1.0 * logos_churned / logos_start end
         as {{ dbt.type_numeric() }}) as logo_churn_rate,
+    cast(case when trailing_logos_base > 0 then 1.0 * trailing_logos_lost / trailing_logos_base end
+        as {{ dbt.type_numeric() }}) as logo_churn_rate_trailing_12m,
     cast(logos_expanded as integer) as logos_expanded,
     cast(case when logos_start > 0 then 1.0 * logos_expanded / logos_start end
         as {{ dbt.type_numeric() }}) as expansion_rate,
