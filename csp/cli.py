@@ -48,6 +48,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands.add_config(sub)
     commands.add_sandbox(sub)
     commands.add_ingest(sub)
+    commands.add_activate(sub)
     return parser
 
 

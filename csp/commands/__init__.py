@@ -1,8 +1,9 @@
 """The `csp` subcommands, one module per command group; each `add_*` registers its parser."""
 
+from csp.commands.activate import add_activate
 from csp.commands.config import add_config
 from csp.commands.demo import add_demo
 from csp.commands.ingest import add_ingest
 from csp.commands.sandbox import add_sandbox
 
-__all__ = ["add_config", "add_demo", "add_ingest", "add_sandbox"]
+__all__ = ["add_activate", "add_config", "add_demo", "add_ingest", "add_sandbox"]

@@ -9,6 +9,9 @@ Web API methods (under `/api/`; arguments in the query string, a form body, or a
 - GET/POST `users.lookupByEmail` -> `{"ok":true,"user":{…}}` or `users_not_found`.
 - POST `conversations.open` (`users=U…[,U…]` or `channel=D…`) -> the same D id for the same
   user every time (`already_open` on repeats); several users get a group DM (G…).
+- GET/POST `conversations.history` (`channel`, `oldest`, `latest`, `limit`,
+  `include_all_metadata`): the conversation's messages, newest first, with the `metadata` a
+  sender attached when asked; `has_more` when `limit` cut the page (page on with `latest`).
 - GET/POST `auth.test`; GET/POST `conversations.list` (`types`, `exclude_archived`,
   `limit`, `cursor`; `response_metadata.next_cursor` is "" on the last page).
 - GET/POST `_sandbox.messages` — **sandbox only, not a Slack method**: every message received
@@ -72,7 +75,8 @@ POST_MESSAGE = "chat.postMessage"
 # users.lookupByEmail and conversations.open are Tier 3, conversations.list Tier 2,
 # auth.test is "special" (well above Tier 4).
 METHOD_TIERS_PER_MINUTE = {"users.lookupByEmail": 50, "conversations.open": 50,
-                           "conversations.list": 20, "auth.test": 100,
+                           "conversations.list": 20, "conversations.history": 50,
+                           "auth.test": 100,
                            "_sandbox.messages": 100}
 UNKNOWN_METHOD_PER_MINUTE = 20
 THREAD_TS = re.compile(r"^\d{10}\.\d{6}$")
@@ -215,6 +219,8 @@ class Slack(Vendor):
               for method in ("GET", "POST")),
             *(Route(method, r"/api/conversations\.list", web(self._list_conversations),
                     "conversations.list") for method in ("GET", "POST")),
+            *(Route(method, r"/api/conversations\.history", web(self._history),
+                    "conversations.history") for method in ("GET", "POST")),
             *(Route(method, r"/api/_sandbox\.messages", web(self._messages),
                     "_sandbox.messages") for method in ("GET", "POST")),
             Route("POST", r"/services/(?P<webhook>.+)", self._webhook, "webhook", write=True),
@@ -338,6 +344,32 @@ class Slack(Vendor):
         next_cursor = (encode_token(f"channel:{page[-1][0]!r}:{page[-1][1]}")
                        if more and page else "")
         return {"channels": channels, "response_metadata": {"next_cursor": next_cursor}}
+
+    def _history(self, request: Request, args: dict[str, Any]) -> dict[str, Any]:
+        """conversations.history: what was posted to one conversation, newest first."""
+        channel = self._resolve_channel(request, str(args.get("channel") or ""))
+        try:
+            limit = int(args.get("limit") or LIST_LIMIT_DEFAULT)
+            oldest = float(args.get("oldest") or 0)
+            latest = float(args.get("latest") or "inf")
+        except ValueError:
+            raise _SlackError("invalid_arguments") from None
+        with_metadata = str(args.get("include_all_metadata")).lower() in ("true", "1")
+        posted = [push["body"] for push in request.world.pushed(VENDOR, "message")
+                  if push["body"].get("channel") == channel
+                  and oldest <= float(push["body"]["ts"]) < latest]
+        posted.sort(key=lambda body: float(body["ts"]), reverse=True)
+        messages = []
+        for body in posted[:limit]:
+            message = {"type": "message", "user": render.BOT_USER_ID, "bot_id": render.BOT_ID,
+                       "text": body.get("text", ""), "ts": body["ts"]}
+            if body.get("blocks"):
+                message["blocks"] = body["blocks"]
+            if with_metadata and isinstance(body.get("metadata"), dict):
+                message["metadata"] = body["metadata"]
+            messages.append(message)
+        return {"messages": messages, "has_more": len(posted) > limit,
+                "pin_count": 0, "response_metadata": {"next_cursor": ""}}
 
     @staticmethod
     def _cursor_position(cursor: str) -> tuple[float, str] | None:

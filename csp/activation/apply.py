@@ -1,0 +1,154 @@
+"""`apply`: deliver every pending outbox row, exactly once per key.
+
+Per row: anything tried before is first looked up at the vendor (`Channel.find`) — found
+means it landed, record the receipt and move on. Otherwise: commit `sending`, call the vendor,
+commit `sent` with the receipt. An ambiguous failure (the connection dropped after the
+vendor may have applied the write) is resolved by the same lookup, never by sending again
+in the dark; what the lookup cannot find stays `failed` and is looked up again first on the
+next apply. Health fields go in batches (idempotent: setting a value twice is harmless).
+"""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from csp.activation.db import Db
+from csp.activation.deliver import Channel
+from csp.activation.outbox import (
+    OutboxRow,
+    ensure_outbox,
+    mark_failed,
+    mark_sending,
+    mark_sent,
+    mark_superseded,
+    pending,
+)
+from integrations.crm_writeback import HubSpotWriteback
+from integrations.http import AmbiguousWriteError, VendorRequestError
+from integrations.slack import SlackApiError
+from integrations.slack.blocks import BlockKitError
+
+DELIVERY_ERRORS = (VendorRequestError, SlackApiError, BlockKitError)
+
+
+@dataclass
+class ApplyReport:
+    """What one apply did; counts by outcome, and each failure's one-line reason."""
+
+    sent: Counter[str] = field(default_factory=Counter)          # kind -> rows sent now
+    found_already_delivered: int = 0     # tried before (or ambiguous) and found at the vendor
+    failed: dict[str, str] = field(default_factory=dict)         # key -> reason
+    seconds: float = 0.0
+    http: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    def summary(self) -> dict[str, Any]:
+        return {"sent": dict(self.sent), "sent_total": sum(self.sent.values()),
+                "found_already_delivered": self.found_already_delivered,
+                "failed": len(self.failed), "failures": dict(list(self.failed.items())[:20]),
+                "seconds": round(self.seconds, 3), "http": self.http}
+
+    def lines(self) -> list[str]:
+        out = [f"apply: {sum(self.sent.values())} sent "
+               f"({', '.join(f'{n} {k}' for k, n in sorted(self.sent.items())) or 'none'}), "
+               f"{self.found_already_delivered} found already delivered, "
+               f"{len(self.failed)} failed, {self.seconds:.1f}s"]
+        out += [f"! {key}: {reason}" for key, reason in self.failed.items()]
+        for vendor, stats in self.http.items():
+            out.append(f"  {vendor}: {stats.get('requests', 0)} requests, "
+                       f"{stats.get('retries', 0)} retries, waited "
+                       f"{stats.get('waited_seconds', 0)}s on limits/backoff")
+        return out
+
+
+def apply(db: Db, channels: Mapping[str, Channel], health: HubSpotWriteback | None,
+          *, on_sent: Callable[[OutboxRow], None] | None = None) -> ApplyReport:
+    """Deliver the pending rows of the kinds there is a channel (or writer) for."""
+    started = time.monotonic()
+    ensure_outbox(db)
+    report = ApplyReport()
+    kinds = {*channels, *(("crm_field",) if health is not None else ())}
+    rows = pending(db, kinds)
+    for row in rows:
+        if row.kind == "crm_field":
+            continue
+        if _deliver(db, channels[row.kind], row, report) and on_sent is not None:
+            on_sent(row)
+    if health is not None:
+        _write_fields(db, health, [row for row in rows if row.kind == "crm_field"], report)
+    report.seconds = time.monotonic() - started
+    return report
+
+
+def _deliver(db: Db, channel: Channel, row: OutboxRow, report: ApplyReport) -> bool:
+    """One row; True when it was sent by this call."""
+    try:
+        if row.attempts > 0 and _found(db, channel, row, report):
+            return False
+        mark_sending(db, row.key)
+        receipt = channel.send(row)
+    except AmbiguousWriteError as exc:
+        try:
+            if _found(db, channel, row, report):
+                return False
+        except DELIVERY_ERRORS as lookup_error:
+            exc = AmbiguousWriteError(exc.vendor, exc.method, exc.path, attempts=exc.attempts,
+                                      status=exc.status, failure=f"lookup failed: {lookup_error}")
+        _fail(db, row, f"{exc}; not found on lookup, looked up again before any resend",
+              report)
+        return False
+    except DELIVERY_ERRORS as exc:
+        _fail(db, row, str(exc), report)
+        return False
+    mark_sent(db, row.key, receipt)
+    report.sent[row.kind] += 1
+    return True
+
+
+def _found(db: Db, channel: Channel, row: OutboxRow, report: ApplyReport) -> bool:
+    """Look the row up at the vendor; record it as sent when it is there."""
+    receipt = channel.find(row)
+    if receipt is None:
+        return False
+    mark_sent(db, row.key, receipt)
+    report.found_already_delivered += 1
+    return True
+
+
+def _fail(db: Db, row: OutboxRow, reason: str, report: ApplyReport) -> None:
+    mark_failed(db, row.key, reason)
+    report.failed[row.key] = reason
+
+
+def _write_fields(db: Db, writer: HubSpotWriteback, rows: list[OutboxRow],
+                  report: ApplyReport) -> None:
+    """Company health fields in vendor-sized batches; every row ends sent or failed.
+
+    Rows are oldest plan first, so when two pending rows name one company (a run that failed
+    yesterday), the newest value wins and the older row is recorded as superseded.
+    """
+    by_company: dict[str, OutboxRow] = {}
+    for row in rows:
+        older = by_company.get(row.payload["company_id"])
+        if older is not None:
+            mark_superseded(db, older.key, row.key)
+        by_company[row.payload["company_id"]] = row
+    for row in by_company.values():
+        mark_sending(db, row.key)
+    done: set[str] = set()
+    try:
+        for outcome in writer.update_companies(
+                [(cid, row.payload["properties"]) for cid, row in by_company.items()]):
+            for company_id in outcome.updated:
+                mark_sent(db, by_company[company_id].key, f"company:{company_id}")
+                report.sent["crm_field"] += 1
+            for company_id in outcome.missing:
+                _fail(db, by_company[company_id], f"company {company_id} not found", report)
+            done.update(outcome.updated + outcome.missing)
+    except DELIVERY_ERRORS as exc:
+        for company_id, row in by_company.items():
+            if company_id not in done:
+                _fail(db, row, str(exc), report)

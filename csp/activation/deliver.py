@@ -1,0 +1,81 @@
+"""How each kind of outbox row reaches its vendor, and how it is found there again.
+
+A `Channel` has two operations: `send` (may raise `AmbiguousWriteError`) and `find` (did an
+earlier attempt land? returns the receipt or None). The apply loop calls `find` before
+resending anything that was tried before, which is what makes delivery exactly-once across
+dropped connections and killed runs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import UTC, date, datetime
+from typing import Any, Protocol
+
+from csp.activation.outbox import OutboxRow
+from integrations.crm_writeback import HubSpotWriteback, TaskWrite
+from integrations.slack import SlackClient
+from integrations.slack.blocks import check_message
+
+
+class Channel(Protocol):
+    """Delivery of one kind of action."""
+
+    def send(self, row: OutboxRow) -> str: ...
+
+    def find(self, row: OutboxRow) -> str | None: ...
+
+
+class SlackChannel:
+    """Slack messages: to the account owner's DM (by email), else the fallback channel."""
+
+    def __init__(self, client: SlackClient) -> None:
+        self.client = client
+        self._conversations: dict[str, str] = {}
+
+    def conversation(self, recipient: Mapping[str, str]) -> str:
+        """The conversation a recipient resolves to: a DM when Slack knows the email."""
+        if recipient.get("email"):
+            user = self.client.user_id(recipient["email"])
+            if user is not None:
+                if user not in self._conversations:
+                    self._conversations[user] = self.client.open_dm(user)
+                return self._conversations[user]
+            return recipient["fallback"]
+        return recipient["channel"]
+
+    def send(self, row: OutboxRow) -> str:
+        check_message(row.payload["blocks"], row.payload["text"])
+        channel, ts = self.client.post(self.conversation(row.payload["recipient"]),
+                                       text=row.payload["text"],
+                                       blocks=row.payload["blocks"], outbox_key=row.key)
+        return f"{channel}:{ts}"
+
+    def find(self, row: OutboxRow) -> str | None:
+        channel = self.conversation(row.payload["recipient"])
+        since = row.first_attempt_at or datetime.now(UTC).replace(tzinfo=None)
+        ts = self.client.find_message(channel, row.key,
+                                      since.replace(tzinfo=UTC).timestamp())
+        return f"{channel}:{ts}" if ts else None
+
+
+class HubSpotTaskChannel:
+    """CRM tasks in HubSpot, keyed by the outbox key."""
+
+    def __init__(self, writeback: HubSpotWriteback) -> None:
+        self.writeback = writeback
+
+    def send(self, row: OutboxRow) -> str:
+        return self.writeback.create_task(task_from_payload(row.key, row.payload))
+
+    def find(self, row: OutboxRow) -> str | None:
+        return self.writeback.find_task(row.key)
+
+
+def task_from_payload(key: str, payload: Mapping[str, Any]) -> TaskWrite:
+    return TaskWrite(key=key, subject=payload["subject"], body=payload["body"],
+                     due_on=date.fromisoformat(payload["due_on"]),
+                     priority=payload["priority"],
+                     owner_id=str(payload["owner_id"]) if payload.get("owner_id") else None,
+                     company_id=str(payload["company_id"]),
+                     extra_properties=dict(payload.get("properties") or {}))
