@@ -49,6 +49,8 @@ def build_parser() -> argparse.ArgumentParser:
     commands.add_sandbox(sub)
     commands.add_ingest(sub)
     commands.add_activate(sub)
+    commands.add_transform(sub)
+    commands.add_report(sub)
     return parser
 
 
