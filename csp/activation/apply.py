@@ -33,6 +33,7 @@ from integrations.slack import SlackApiError
 from integrations.slack.blocks import BlockKitError
 
 DELIVERY_ERRORS = (VendorRequestError, SlackApiError, BlockKitError)
+SENDS_PER_RUN = 2          # a send, and one resend after a lookup proved the first absent
 
 
 @dataclass
@@ -84,28 +85,30 @@ def apply(db: Db, channels: Mapping[str, Channel], health: HubSpotWriteback | No
 
 
 def _deliver(db: Db, channel: Channel, row: OutboxRow, report: ApplyReport) -> bool:
-    """One row; True when it was sent by this call."""
-    try:
-        if row.attempts > 0 and _found(db, channel, row, report):
-            return False
-        mark_sending(db, row.key)
-        receipt = channel.send(row)
-    except AmbiguousWriteError as exc:
+    """One row; True when it was sent by this call.
+
+    An ambiguous failure is looked up; only when the vendor provably does not have the action
+    is it sent again — once, in this run; a second ambiguity leaves it for the next apply.
+    """
+    tried_before = row.attempts > 0
+    for attempt in range(1, SENDS_PER_RUN + 1):
         try:
-            if _found(db, channel, row, report):
+            if tried_before and _found(db, channel, row, report):
                 return False
-        except DELIVERY_ERRORS as lookup_error:
-            exc = AmbiguousWriteError(exc.vendor, exc.method, exc.path, attempts=exc.attempts,
-                                      status=exc.status, failure=f"lookup failed: {lookup_error}")
-        _fail(db, row, f"{exc}; not found on lookup, looked up again before any resend",
-              report)
-        return False
-    except DELIVERY_ERRORS as exc:
-        _fail(db, row, str(exc), report)
-        return False
-    mark_sent(db, row.key, receipt)
-    report.sent[row.kind] += 1
-    return True
+            mark_sending(db, row.key)
+            receipt = channel.send(row)
+        except AmbiguousWriteError as exc:
+            tried_before = True
+            if attempt == SENDS_PER_RUN:
+                _fail(db, row, f"{exc}; will be looked up before any resend", report)
+            continue
+        except DELIVERY_ERRORS as exc:
+            _fail(db, row, str(exc), report)
+            return False
+        mark_sent(db, row.key, receipt)
+        report.sent[row.kind] += 1
+        return True
+    return False
 
 
 def _found(db: Db, channel: Channel, row: OutboxRow, report: ApplyReport) -> bool:

@@ -14,7 +14,7 @@ from typing import Any
 
 from csp.activation.actions import Action
 from csp.activation.db import Db
-from csp.activation.outbox import now
+from csp.activation.outbox import ensure_outbox, now
 from csp.activation.rules import RuleBook
 
 ALL_RULES = "*"
@@ -55,6 +55,7 @@ def active_snoozes(db: Db, as_of: date) -> dict[tuple[str, str], date]:
 
 def snooze(db: Db, account_id: str, rule: str, until: date, reason: str) -> None:
     """Hold `rule` (or every rule: "*") for `account_id` until `until`, inclusive."""
+    ensure_outbox(db)
     db.execute("delete from ops.snoozes where account_id = %s and rule = %s",
                (account_id, rule))
     db.execute("insert into ops.snoozes (account_id, rule, snoozed_until, reason, created_at) "

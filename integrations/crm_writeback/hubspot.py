@@ -60,7 +60,7 @@ class HubSpotWriteback:
     def find_task(self, key: str) -> str | None:
         """The id of the task with this external key, or None."""
         response = self.session.get(
-            f"{self.base_url}/crm/v3/objects/tasks/{quote(key, safe='')}",
+            f"{self.base_url}/crm/v3/objects/tasks/{quote(key, safe=':')}",
             params={"idProperty": TASK_KEY_PROPERTY})
         if response.status_code == 404:
             return None

@@ -42,11 +42,17 @@ class SlackClient:
         self.session.headers["Authorization"] = f"Bearer {token}"
         self._users: dict[str, str | None] = {}
 
-    def call(self, method: str, *, write: bool = False, **arguments: Any) -> dict[str, Any]:
-        """One Web API method; JSON body for writes, query string for reads."""
+    def call(self, method: str, *, write: bool = False, repeatable: bool = False,
+             **arguments: Any) -> dict[str, Any]:
+        """One Web API method; JSON body for writes, query string for reads.
+
+        `repeatable` marks a write that may be resent after an ambiguous failure because
+        repeating it changes nothing (conversations.open returns the same DM every time).
+        """
         url = f"{self.base_url}/api/{method}"
         if write:
-            response = self.session.post(url, json=arguments)
+            response = self.session.request("POST", url, json=arguments,
+                                            idempotent=True if repeatable else None)
         else:
             response = self.session.get(url, params=arguments)
         self.session.ensure_ok(response)
@@ -69,7 +75,8 @@ class SlackClient:
 
     def open_dm(self, user_id: str) -> str:
         """The direct-message conversation id with `user_id` (the same on every call)."""
-        return str(self.call("conversations.open", write=True, users=user_id)["channel"]["id"])
+        return str(self.call("conversations.open", write=True, repeatable=True,
+                                 users=user_id)["channel"]["id"])
 
     def post(self, channel: str, *, text: str, blocks: list[dict[str, Any]],
              outbox_key: str) -> tuple[str, str]:
