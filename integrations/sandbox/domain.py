@@ -318,5 +318,5 @@ class UsageDay(TypedDict):
     active_users: int              # users 0..active_users-1 of the account's roster were active
     feature_events: dict[str, int] # feature -> events that day
     gated_attempts: dict[str, int] # premium feature -> attempts blocked by the plan
-    limit_hits: int                # times a plan limit was hit
+    limit_hits: int                # limit-hit events (blocked interactions, as events)
     plan: str

@@ -36,11 +36,11 @@ PREMIUM_FEATURES = tuple(f for f in FEATURES if f not in PLAN_FEATURES["starter"
 KEY_FEATURE = "integrations"
 """The feature whose use marks an account as activated (connecting its data)."""
 
-FEATURE_EVENTS_PER_USER = {
+FEATURE_ACTIONS_PER_USER = {
     "dashboards": 4.0, "reports": 1.5, "integrations": 0.4, "alerts": 0.8, "automations": 1.2,
     "api": 5.0, "advanced_analytics": 0.8, "sso": 0.7, "audit_log": 0.15,
 }
-"""Mean events per active user per day of an account that has adopted the feature."""
+"""Mean interactions per active user per day of an account that has adopted the feature."""
 
 FEATURE_ADOPTION = {
     "dashboards": 0.20, "reports": 0.08, "integrations": 0.06, "alerts": 0.04,
@@ -49,10 +49,25 @@ FEATURE_ADOPTION = {
 }
 """Daily chance that a fully healthy account starts using a feature it does not use yet."""
 
-DAILY_EVENT_LIMIT_PER_SEAT: dict[str, int | None] = {
+DAILY_ACTION_LIMIT_PER_SEAT: dict[str, int | None] = {
     "starter": 9, "growth": 28, "enterprise": None,
 }
-"""Feature events a plan allows per seat per day; beyond it events are blocked (limit hits)."""
+"""Interactions a plan allows per seat per day; beyond it they are blocked (limit hits)."""
+
+ACTIONS_PER_EVENT = 20
+"""Interactions one usage event stands for (rounded up per account, feature and day).
+
+The simulation draws interactions — rates, plan limits and the upgrade pressure they build
+are all in interactions — but the product reports a user's stretch of work in a feature (a
+feature session), as product analytics usually do, not every click: the small company's
+24 months are ~2.2M events (1.75M active user-days) rather than ~30M, which is what lets
+the demo ingest them in seconds. Gated attempts are reported one by one (each is an
+upgrade prompt shown).
+"""
+HOME_FEATURE = "dashboards"
+"""Where every session lands: each active user of a day has at least one event, on this
+feature when their interactions round to fewer events than there are active users (so daily
+active users counted from events match the simulation's)."""
 
 _MONTHLY = {"starter": 2900, "growth": 5900, "enterprise": 9900}
 _ANNUAL = {"starter": 29000, "growth": 59000, "enterprise": 99000}

@@ -3,10 +3,11 @@
 Of the people who want to use the product (`demand`, capped by contracted seats), each is
 active on a weekday with a probability that rises with health and with time since the
 account started (an onboarding ramp); weekends are quiet. Accounts adopt features over time
-(faster when healthy) and drop them when unhealthy; adopted features produce events in
-proportion to active users. A feature the plan does not include produces blocked "gated"
-attempts instead, and events beyond the plan's daily limit are blocked as limit hits: both
-build up the pressure that leads to plan upgrades (see `dynamics.expansion_candidates`).
+(faster when healthy) and drop them when unhealthy; adopted features produce interactions
+in proportion to active users. A feature the plan does not include produces blocked "gated"
+attempts instead, and interactions beyond the plan's daily limit are blocked as limit hits:
+both build up the pressure that leads to plan upgrades (see `dynamics.expansion_candidates`).
+Interactions are reported as events of `catalog.ACTIONS_PER_EVENT` each (`reported_events`).
 """
 
 from __future__ import annotations
@@ -17,10 +18,12 @@ import numpy as np
 
 from integrations.sandbox.simulation import dynamics
 from integrations.sandbox.simulation.catalog import (
-    DAILY_EVENT_LIMIT_PER_SEAT,
+    ACTIONS_PER_EVENT,
+    DAILY_ACTION_LIMIT_PER_SEAT,
+    FEATURE_ACTIONS_PER_USER,
     FEATURE_ADOPTION,
-    FEATURE_EVENTS_PER_USER,
     FEATURES,
+    HOME_FEATURE,
     PLAN_FEATURES,
     PLANS,
 )
@@ -28,9 +31,10 @@ from integrations.sandbox.simulation.context import DayContext
 from integrations.sandbox.simulation.state import RING_DAYS
 
 _AVAILABLE = np.array([[f in PLAN_FEATURES[plan] for f in FEATURES] for plan in PLANS])
-_RATES = np.array([FEATURE_EVENTS_PER_USER[f] for f in FEATURES])
+_RATES = np.array([FEATURE_ACTIONS_PER_USER[f] for f in FEATURES])
 _ADOPTION = np.array([FEATURE_ADOPTION[f] for f in FEATURES])
-_LIMITS = np.array([DAILY_EVENT_LIMIT_PER_SEAT[p] or np.inf for p in PLANS])
+_LIMITS = np.array([DAILY_ACTION_LIMIT_PER_SEAT[p] or np.inf for p in PLANS])
+_HOME = FEATURES.index(HOME_FEATURE)
 GATED_ATTEMPTS_PER_USER = 0.06
 GATED_INTEREST = 0.3
 WEEKEND_ACTIVITY = 0.22
@@ -62,12 +66,27 @@ def record_day(ctx: DayContext) -> list[dict[str, Any]]:
     available = _AVAILABLE[plans]
     adopted = _evolve_adoption(ctx, idx, health * ramp, available)
     intensity = active * (0.5 + health) * arrays.intensity[idx]
-    events = draws.poisson(intensity[:, None] * _RATES[None, :] * (adopted & available))
+    actions = draws.poisson(intensity[:, None] * _RATES[None, :] * (adopted & available))
     gated = draws.poisson(active[:, None] * GATED_ATTEMPTS_PER_USER * (adopted & ~available))
-    events, limit_hits = _apply_limits(events, _LIMITS[plans] * arrays.seats[idx])
+    actions, limit_hits = _apply_limits(actions, _LIMITS[plans] * arrays.seats[idx])
     arrays.pressure[idx] += (PRESSURE_PER_GATED_DAY * (gated.sum(axis=1) > 0)
                              + PRESSURE_PER_LIMIT_DAY * (limit_hits > 0))
-    return _rows(ctx, idx, active, events, gated, limit_hits, plans)
+    events, blocked = reported_events(actions, limit_hits, active)
+    return _rows(ctx, idx, active, events, gated, blocked, plans)
+
+
+def reported_events(actions: np.ndarray, limit_hits: np.ndarray, active: np.ndarray,
+                    ) -> tuple[np.ndarray, np.ndarray]:
+    """(feature events, limit-hit events) the product reports for drawn interactions.
+
+    Each feature's interactions round up to events of `ACTIONS_PER_EVENT` (so a feature
+    used at all shows), blocked ones likewise, and an account with fewer events than active
+    users gets the difference on the home feature: every active user appears in the feed.
+    """
+    events = -(-actions // ACTIONS_PER_EVENT)
+    shortfall = np.maximum(active - events.sum(axis=1), 0)
+    events[:, _HOME] += shortfall
+    return events, -(-limit_hits // ACTIONS_PER_EVENT)
 
 
 def _evolve_adoption(ctx: DayContext, idx: np.ndarray, readiness: np.ndarray,
@@ -87,18 +106,18 @@ def _evolve_adoption(ctx: DayContext, idx: np.ndarray, readiness: np.ndarray,
     return adopted
 
 
-def _apply_limits(events: np.ndarray, limits: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Block events beyond each account's daily limit, proportionally across features."""
-    totals = events.sum(axis=1)
+def _apply_limits(actions: np.ndarray, limits: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Block interactions beyond each account's daily limit, proportionally across features."""
+    totals = actions.sum(axis=1)
     over = totals > limits
     hits = np.zeros(len(totals), dtype=np.int64)
     if over.any():
         scale = limits[over] / totals[over]
-        allowed = np.floor(events[over] * scale[:, None]).astype(events.dtype)
+        allowed = np.floor(actions[over] * scale[:, None]).astype(actions.dtype)
         hits[over] = totals[over] - allowed.sum(axis=1)
-        events = events.copy()
-        events[over] = allowed
-    return events, hits
+        actions = actions.copy()
+        actions[over] = allowed
+    return actions, hits
 
 
 def _rows(ctx: DayContext, idx: np.ndarray, active: np.ndarray, events: np.ndarray,
