@@ -50,7 +50,9 @@ def build_parser() -> argparse.ArgumentParser:
     commands.add_ingest(sub)
     commands.add_activate(sub)
     commands.add_transform(sub)
+    commands.add_validate(sub)
     commands.add_report(sub)
+    commands.add_doctor(sub)
     return parser
 
 
