@@ -8,10 +8,18 @@ from collections import defaultdict
 from datetime import timedelta
 from typing import Any, Literal, Union, get_args, get_origin, get_type_hints, is_typeddict
 
+import numpy as np
 import pytest
 
 from integrations.sandbox import domain
-from integrations.sandbox.simulation.catalog import FEATURES, PLAN_FEATURES, monthly_amount
+from integrations.sandbox.simulation.catalog import (
+    ACTIONS_PER_EVENT,
+    FEATURES,
+    HOME_FEATURE,
+    PLAN_FEATURES,
+    monthly_amount,
+)
+from integrations.sandbox.simulation.usage import reported_events
 from integrations.sandbox.simulation.clock import day_start
 from tests.integrations.sandbox.simulation.conftest import World
 
@@ -91,6 +99,20 @@ def test_usage_rows_match_usage_day(small_world: World) -> None:
         assert set(row["gated_attempts"]) <= set(FEATURES) - set(available)
         assert all(v > 0 for v in row["feature_events"].values())
         assert row["active_users"] >= 0 and row["limit_hits"] >= 0
+        assert sum(row["feature_events"].values()) >= row["active_users"]
+
+
+def test_interactions_round_up_to_events_and_every_active_user_gets_one() -> None:
+    home, api = FEATURES.index(HOME_FEATURE), FEATURES.index("api")
+    actions = np.zeros((3, len(FEATURES)), dtype=np.int64)
+    actions[0, api] = 2 * ACTIONS_PER_EVENT + 1       # busy: three events, no top-up
+    actions[1, api] = 1                               # a single click still shows
+    events, blocked = reported_events(actions, np.array([0, ACTIONS_PER_EVENT + 1, 0]),
+                                      np.array([2, 4, 0]))
+    assert events[0, api] == 3 and events[0, home] == 0
+    assert events[1, api] == 1 and events[1, home] == 3
+    assert events[2].sum() == 0
+    assert blocked.tolist() == [0, 2, 0]
 
 
 ID_FIELDS = {
