@@ -5,13 +5,14 @@ disk); a partition file is rendered from those rows on request. Rendering is a p
 of the world: the same day gives byte-identical files on every request and after a restart,
 so a connector that is sent a file twice can recognise it (stable `event_id`s, stable
 `sha256`). Nothing here draws from an RNG with state: each event's id and time of day come
-from a hash of (day, account, event type, feature, ordinal).
+from (day, account, event type, feature, ordinal), hashed and mixed (see `DayEvents`).
 
 Users: an account's roster is its product users in a fixed order — the CRM contacts present
 that day (end users first, then champions, decision makers, procurement; by key), followed by
 seat users the CRM does not know (`user_email` absent). `UsageDay.active_users` says users
-0..n-1 of the roster were active; events are dealt to them round-robin, the deal rotated by
-the day so the busiest user changes from day to day.
+0..n-1 of the roster were active; the row's events are dealt to them round-robin (one deal
+across all its features, so a row with as many events as active users shows every one of
+them), the deal rotated by the day so the busiest user changes from day to day.
 """
 
 from __future__ import annotations
@@ -21,12 +22,18 @@ import io
 import json
 import threading
 from collections import OrderedDict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date
-from functools import cache
+from functools import cache, lru_cache
+from itertools import repeat
 from typing import Any, NamedTuple
 from urllib.parse import urljoin, urlsplit
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
 
 from integrations.sandbox.store import WorldReader
 from integrations.sandbox.vendors.zendesk_wire import DAY_SECONDS, day_start, iso_utc
@@ -37,6 +44,10 @@ ROLE_ORDER = {"end_user": 0, "champion": 1, "decision_maker": 2, "procurement": 
 FEATURE_USED, GATED_ATTEMPT, LIMIT_HIT = ("feature_used", "gated_feature_attempt",
                                           "plan_limit_hit")
 RENDER_CACHE_BYTES = 256 * 1024 * 1024
+_GOLDEN, _MIX1, _MIX2 = (np.uint64(0x9E3779B97F4A7C15), np.uint64(0xBF58476D1CE4E5B9),
+                         np.uint64(0x94D049BB133111EB))
+_SALT = np.uint64(0x5EED_0F_E7E17)
+_HEX = np.frombuffer(b"0123456789abcdef", dtype=np.uint8)
 
 
 class ProductUser(NamedTuple):
@@ -47,11 +58,7 @@ class ProductUser(NamedTuple):
 
 
 class Event(NamedTuple):
-    """One usage event before serialisation; tuples sort in file order (second, then id).
-
-    A NamedTuple rather than a dataclass: files hold hundreds of thousands of events and
-    tuple construction and sorting are several times cheaper.
-    """
+    """One usage event as a tuple (files are rendered from columns; see `DayEvents`)."""
 
     second: int
     event_id: str
@@ -77,42 +84,21 @@ def contact_user_id(contact_key: int) -> str:
     return "usr_" + hashlib.sha256(f"contact:{contact_key}".encode()).hexdigest()[:16]
 
 
+@lru_cache(maxsize=1 << 17)
 def seat_user_id(workspace_id: str, seat: int) -> str:
     """The product's id for the `seat`-th user of a workspace the CRM does not know."""
     return "usr_" + hashlib.sha256(f"seat:{workspace_id}:{seat}".encode()).hexdigest()[:16]
 
 
-def _present(entry: dict[str, Any], start: float) -> bool:
-    """Whether a CRM contact was a product user on the day starting at `start`."""
-    left = entry.get("left_at")
-    return entry["joined_at"] < start + DAY_SECONDS and (left is None or left >= start)
-
-
-def rosters(world: WorldReader, day: str) -> dict[int, list[ProductUser]]:
-    """Per account key, the CRM contacts using the product on `day`, in roster order."""
-    start = day_start(day)
-    by_account: dict[int, list[dict[str, Any]]] = {}
-    for entry in world.iter_objects(VENDOR, USERS):
-        if _present(entry, start):
-            by_account.setdefault(entry["account_key"], []).append(entry)
-    return {
-        account: [ProductUser(e["user_id"], e["email"]) for e in
-                  sorted(entries, key=lambda e: (ROLE_ORDER.get(e["role"], 9), e["key"]))]
-        for account, entries in by_account.items()
-    }
-
-
 def _active_users(row: dict[str, Any], known: list[ProductUser]) -> list[ProductUser]:
     count = max(1, int(row["active_users"]))
-    seats = [ProductUser(seat_user_id(row["workspace_id"], seat), None)
-             for seat in range(max(0, count - len(known)))]
-    return (known + seats)[:count]
+    return (known + list(_seat_users(row["workspace_id"], max(0, count - len(known)))))[:count]
 
 
-def _hashed(seed: str) -> tuple[str, int]:
-    """(event id, second of the day) for an event, from a hash of its identity."""
-    digest = hashlib.blake2b(seed.encode("utf-8"), digest_size=16).digest()
-    return "evt_" + digest[:10].hex(), int.from_bytes(digest[10:14], "big") % DAY_SECONDS
+@lru_cache(maxsize=1 << 14)
+def _seat_users(workspace_id: str, count: int) -> tuple[ProductUser, ...]:
+    """The first `count` seat users of a workspace (asked for day after day)."""
+    return tuple(ProductUser(seat_user_id(workspace_id, seat), None) for seat in range(count))
 
 
 def _row_counts(row: dict[str, Any]) -> Iterable[tuple[str, str, int]]:
@@ -125,83 +111,215 @@ def _row_counts(row: dict[str, Any]) -> Iterable[tuple[str, str, int]]:
         yield LIMIT_HIT, busiest, int(row["limit_hits"])
 
 
+def _group_key(day: str, account_key: int, event_type: str, feature: str) -> int:
+    """64 bits identifying one (day, account, event type, feature): its events' seeds."""
+    seed = f"{day}|{account_key}|{event_type}|{feature}".encode()
+    return int.from_bytes(hashlib.blake2b(seed, digest_size=8).digest(), "big")
+
+
+def _mix(values: np.ndarray) -> np.ndarray:
+    """splitmix64's finaliser over uint64s (wrapping arithmetic): a fixed pseudo-random
+    permutation, so every event gets its own stable bits without hashing it in Python."""
+    values = values + _GOLDEN
+    values = (values ^ (values >> np.uint64(30))) * _MIX1
+    values = (values ^ (values >> np.uint64(27))) * _MIX2
+    return values ^ (values >> np.uint64(31))
+
+
+def _hex(values: np.ndarray, digits: int) -> np.ndarray:
+    """The low `digits` nibbles of each uint64 as ASCII hex, one row of bytes per value."""
+    shifts = np.arange(4 * (digits - 1), -1, -4, dtype=np.uint64)
+    return _HEX[((values[:, None] >> shifts) & np.uint64(15)).astype(np.intp)]
+
+
+def _event_ids(high: np.ndarray, low: np.ndarray) -> np.ndarray:
+    """`evt_` + 24 hex digits (96 bits) per event, as fixed-width bytes."""
+    chars = np.empty((len(high), 4 + 24), dtype=np.uint8)
+    chars[:, :4] = np.frombuffer(b"evt_", dtype=np.uint8)
+    chars[:, 4:20] = _hex(high, 16)
+    chars[:, 20:] = _hex(low >> np.uint64(32), 8)
+    return chars.view(f"S{4 + 24}").ravel()
+
+
+@dataclass(frozen=True)
+class DayEvents:
+    """One day's events in file order (time of day, then id), held as columns.
+
+    Each event's id and second of the day derive from its (day, account, event type,
+    feature, ordinal): a 64-bit key per (day, account, type, feature) hashed once, plus the
+    ordinal, mixed by `_mix` — the same file on every request and after a restart. Who and
+    what are indexes into the day's `people` and `actions`, which are JSON-encoded once per
+    file: rendering costs well under a microsecond an event.
+    """
+
+    day: str
+    seconds: np.ndarray
+    ids: np.ndarray
+    person: np.ndarray
+    action: np.ndarray
+    people: list[tuple[str, ProductUser]]
+    actions: list[tuple[str, str, str]]
+
+    def __len__(self) -> int:
+        return len(self.seconds)
+
+    def events(self) -> list[Event]:
+        """The events as tuples (for inspection and tests)."""
+        return [Event(int(second), event_id.decode(), *self.people[person][:2],
+                      *self.actions[action])
+                for second, event_id, person, action in zip(
+                    self.seconds, self.ids, self.person.tolist(), self.action.tolist(),
+                    strict=True)]
+
+    def ndjson(self) -> bytes:
+        """One JSON object per line, keys in a fixed order."""
+        if not len(self):
+            return b""
+        who = pa.array([_who_json(workspace, user) for workspace, user in self.people],
+                       pa.large_string())
+        what = pa.array([f',"feature":{json.dumps(feature)},"event_type":'
+                         f'{json.dumps(event_type)},"occurred_at":"{self.day}T'
+                         for feature, event_type, _ in self.actions], pa.large_string())
+        plan = pa.array([f'Z","plan":{json.dumps(plan)}}}\n' for _, _, plan in self.actions],
+                        pa.large_string())
+        action = pa.array(self.action)
+        lines = pc.binary_join_element_wise(
+            pa.scalar('{"event_id":"', pa.large_string()),
+            pa.array(self.ids, pa.large_binary()).cast(pa.large_string()),
+            who.take(pa.array(self.person)), what.take(action),
+            _clock_times().take(pa.array(self.seconds)), plan.take(action),
+            pa.scalar("", pa.large_string()))
+        offsets = np.frombuffer(lines.buffers()[1], dtype=np.int64)[
+            lines.offset:lines.offset + len(lines) + 1]
+        return lines.buffers()[2].slice(int(offsets[0]),
+                                        int(offsets[-1] - offsets[0])).to_pybytes()
+
+    def parquet(self) -> bytes:
+        """The same events as a Parquet file (occurred_at as a UTC timestamp)."""
+        person, action = pa.array(self.person), pa.array(self.action)
+
+        def column(values: list[Any], index: pa.Array) -> pa.Array:
+            return pa.array(values, pa.string()).take(index)
+
+        table = pa.table({
+            "event_id": pa.array(self.ids, pa.binary()).cast(pa.string()),
+            "workspace_id": column([w for w, _ in self.people], person),
+            "user_id": column([u.user_id for _, u in self.people], person),
+            "user_email": column([u.email for _, u in self.people], person),
+            "feature": column([a[0] for a in self.actions], action),
+            "event_type": column([a[1] for a in self.actions], action),
+            "occurred_at": pa.array(int(day_start(self.day)) + self.seconds,
+                                    pa.timestamp("s", "UTC")),
+            "plan": column([a[2] for a in self.actions], action),
+        })
+        sink = io.BytesIO()
+        pq.write_table(table, sink)
+        return sink.getvalue()
+
+
+@lru_cache(maxsize=1 << 17)
+def _who_json(workspace_id: str, user: ProductUser) -> str:
+    """An event's workspace and user fields (from the closing quote of `event_id` on): the
+    same few thousand people appear day after day, so each is encoded once."""
+    email = f',"user_email":{json.dumps(user.email)}' if user.email else ""
+    return (f'","workspace_id":{json.dumps(workspace_id)},"user_id":{json.dumps(user.user_id)}'
+            f'{email}')
+
+
+def render_rows(day: str, rows: Iterable[dict[str, Any]],
+                roster: Callable[[int], list[ProductUser]]) -> DayEvents:
+    """Every event of `rows` (one day's `UsageDay`s), deterministically.
+
+    A row's events are dealt to its active users round-robin, one deal across all its
+    features and event types, starting at an offset that moves with the day.
+    """
+    people: list[tuple[str, ProductUser]] = []
+    actions: dict[tuple[str, str, str], int] = {}
+    keys, counts, first_person, roster_size, dealt_before, action_of = ([] for _ in range(6))
+    rotation = date.fromisoformat(day).toordinal()
+    for row in rows:
+        users = _active_users(row, roster(row["account_key"]))
+        first, dealt = len(people), rotation % len(users)
+        people.extend(zip(repeat(row["workspace_id"]), users))
+        for event_type, feature, count in _row_counts(row):
+            if count <= 0:
+                continue
+            keys.append(_group_key(day, row["account_key"], event_type, feature))
+            counts.append(count)
+            first_person.append(first)
+            roster_size.append(len(users))
+            dealt_before.append(dealt)
+            action_of.append(actions.setdefault((feature, event_type, row["plan"]),
+                                                len(actions)))
+            dealt += count
+    sizes = np.array(counts, dtype=np.int64)
+    group = np.repeat(np.arange(len(sizes)), sizes)
+    ordinal = np.arange(int(sizes.sum())) - (np.cumsum(sizes) - sizes)[group]
+    high = _mix(np.array(keys, dtype=np.uint64)[group] + ordinal.astype(np.uint64))
+    low = _mix(high ^ _SALT)
+    seconds = (low % np.uint64(DAY_SECONDS)).astype(np.int64)
+    person = (np.array(first_person, dtype=np.int64)[group]
+              + (np.array(dealt_before, dtype=np.int64)[group] + ordinal)
+              % np.array(roster_size, dtype=np.int64)[group])
+    order = np.lexsort((high, seconds))
+    return DayEvents(day, seconds[order], _event_ids(high[order], low[order]), person[order],
+                     np.array(action_of, dtype=np.int64)[group][order], people, list(actions))
+
+
 def expand_row(row: dict[str, Any], known: list[ProductUser]) -> list[Event]:
-    """Every event of one account-day, deterministically."""
-    users = _active_users(row, known)
-    rotation = date.fromisoformat(row["day"]).toordinal() % len(users)
-    events = []
-    for event_type, feature, count in _row_counts(row):
-        prefix = f"{row['day']}|{row['account_key']}|{event_type}|{feature}|"
-        for ordinal in range(count):
-            event_id, second = _hashed(prefix + str(ordinal))
-            events.append(Event(second, event_id, row["workspace_id"],
-                                users[(ordinal + rotation) % len(users)], feature,
-                                event_type, row["plan"]))
-    return events
+    """Every event of one account-day, deterministically, in file order."""
+    return render_rows(row["day"], [row], lambda _: known).events()
 
 
-def day_events(world: WorldReader, day: str) -> list[Event]:
-    """All events of a day, in file order (time of day, then id)."""
-    known = rosters(world, day)
-    events = [event for row in world.usage_rows(day)
-              for event in expand_row(row, known.get(row["account_key"], []))]
-    events.sort()
-    return events
+class UserDirectory:
+    """Every product user of a world, per account in roster order, with their spells.
+
+    Built from the stored users once and reused for every day rendered (`PartitionCache`
+    keeps one per state of the users), instead of decoding every user for every day.
+    """
+
+    def __init__(self, entries: Iterable[dict[str, Any]]) -> None:
+        by_account: dict[int, list[dict[str, Any]]] = {}
+        for entry in entries:
+            by_account.setdefault(entry["account_key"], []).append(entry)
+        self._spells = {
+            account: [(e["joined_at"], e.get("left_at"), ProductUser(e["user_id"], e["email"]))
+                      for e in sorted(found, key=lambda e: (ROLE_ORDER.get(e["role"], 9),
+                                                            e["key"]))]
+            for account, found in by_account.items()}
+
+    @classmethod
+    def load(cls, world: WorldReader) -> UserDirectory:
+        return cls(world.iter_objects(VENDOR, USERS))
+
+    def roster(self, account_key: int, day: str) -> list[ProductUser]:
+        """The account's CRM contacts using the product on `day`, in roster order."""
+        start = day_start(day)
+        return [user for joined, left, user in self._spells.get(account_key, ())
+                if joined < start + DAY_SECONDS and (left is None or left >= start)]
+
+
+def users_fingerprint(world: WorldReader) -> tuple[int, float]:
+    """(users, sum of their update times): changes when a user is added or leaves (a user's
+    update time is when they left, once they have), read from the index alone."""
+    row = world.conn.execute(
+        "select count(*), coalesce(sum(updated), 0) from objects "
+        "where vendor = ? and kind = ?", (VENDOR, USERS)).fetchone()
+    return int(row[0]), float(row[1])
+
+
+def render_day(world: WorldReader, day: str, users: UserDirectory | None = None) -> DayEvents:
+    """All events of a day; `users` defaults to the world's users as stored now."""
+    directory = users or UserDirectory.load(world)
+    return render_rows(day, world.usage_rows(day),
+                       lambda account: directory.roster(account, day))
 
 
 @cache
-def _clock_times() -> tuple[str, ...]:
-    """`HH:MM:SS` for every second of a day, built once (formatting per event is costly)."""
-    return tuple(f"{second // 3600:02d}:{second // 60 % 60:02d}:{second % 60:02d}"
-                 for second in range(DAY_SECONDS))
-
-
-def to_ndjson(day: str, events: list[Event]) -> bytes:
-    """One JSON object per line, keys in a fixed order.
-
-    The parts an event shares with others (who, what, which plan) are JSON-encoded once per
-    file and reused, which keeps rendering a large day to a few microseconds an event.
-    """
-    who: dict[tuple[str, ProductUser], str] = {}
-    what: dict[tuple[str, str, str], tuple[str, str]] = {}
-    clock = _clock_times()
-    lines = []
-    for e in events:
-        person = who.get((e.workspace_id, e.user))
-        if person is None:
-            email = (f',"user_email":{json.dumps(e.user.email)}' if e.user.email else "")
-            person = who[(e.workspace_id, e.user)] = (
-                f'","workspace_id":{json.dumps(e.workspace_id)},'
-                f'"user_id":{json.dumps(e.user.user_id)}{email}')
-        action = what.get((e.feature, e.event_type, e.plan))
-        if action is None:
-            action = what[(e.feature, e.event_type, e.plan)] = (
-                f',"feature":{json.dumps(e.feature)},"event_type":{json.dumps(e.event_type)},'
-                f'"occurred_at":"{day}T', f'Z","plan":{json.dumps(e.plan)}}}\n')
-        lines.append(f'{{"event_id":"{e.event_id}{person}{action[0]}{clock[e.second]}'
-                     f'{action[1]}')
-    return "".join(lines).encode("utf-8")
-
-
-def to_parquet(day: str, events: list[Event]) -> bytes:
-    """The same events as a Parquet file (occurred_at as a UTC timestamp)."""
-    import pyarrow as pa
-    import pyarrow.parquet as pq
-
-    start = int(day_start(day))
-    table = pa.table({
-        "event_id": pa.array([e.event_id for e in events], pa.string()),
-        "workspace_id": pa.array([e.workspace_id for e in events], pa.string()),
-        "user_id": pa.array([e.user.user_id for e in events], pa.string()),
-        "user_email": pa.array([e.user.email for e in events], pa.string()),
-        "feature": pa.array([e.feature for e in events], pa.string()),
-        "event_type": pa.array([e.event_type for e in events], pa.string()),
-        "occurred_at": pa.array([start + e.second for e in events], pa.timestamp("s", "UTC")),
-        "plan": pa.array([e.plan for e in events], pa.string()),
-    })
-    sink = io.BytesIO()
-    pq.write_table(table, sink)
-    return sink.getvalue()
+def _clock_times() -> pa.Array:
+    """`HH:MM:SS` for every second of a day, built once."""
+    return pa.array([f"{second // 3600:02d}:{second // 60 % 60:02d}:{second % 60:02d}"
+                     for second in range(DAY_SECONDS)], pa.large_string())
 
 
 class PartitionCache:
@@ -210,7 +328,8 @@ class PartitionCache:
     Listing partitions needs each file's sha256, so it renders them; a connector then
     downloads the files it just listed, which are served from here instead of re-rendered.
     A partition is keyed by its day and a fingerprint of its rows, so a day the simulation
-    rewrites is rendered afresh.
+    rewrites is rendered afresh. The user directory is kept for as long as the users are
+    unchanged.
     """
 
     def __init__(self, max_bytes: int = RENDER_CACHE_BYTES) -> None:
@@ -218,6 +337,18 @@ class PartitionCache:
         self._items: OrderedDict[tuple[str, tuple[int, int]], Partition] = OrderedDict()
         self._bytes = 0
         self._lock = threading.Lock()
+        self._users: tuple[tuple[str, tuple[int, float]], UserDirectory] | None = None
+
+    def render(self, world: WorldReader, day: str) -> DayEvents:
+        """The day's events, rendered with the cached user directory."""
+        key = (str(world.path), users_fingerprint(world))
+        with self._lock:
+            cached = self._users
+        if cached is None or cached[0] != key:
+            cached = (key, UserDirectory.load(world))
+            with self._lock:
+                self._users = cached
+        return render_day(world, day, cached[1])
 
     def get(self, world: WorldReader, day: str, fingerprint: tuple[int, int]) -> Partition:
         key = (day, fingerprint)
@@ -225,7 +356,7 @@ class PartitionCache:
             if key in self._items:
                 self._items.move_to_end(key)
                 return self._items[key]
-        ndjson = to_ndjson(day, day_events(world, day))
+        ndjson = self.render(world, day).ndjson()
         partition = Partition(day, ndjson.count(b"\n"), hashlib.sha256(ndjson).hexdigest(),
                               ndjson)
         with self._lock:
