@@ -189,10 +189,10 @@ def usage_events_resource(listing: DltResource, session: VendorSession, base_url
         for entry in product.PARTITIONS_CONTRACT.check_page(entries).valid:
             body = download_partition(session, partition_url(base_url, entry["path"]),
                                       entry["sha256"], attempts=options.download_attempts)
-            yield from event_pages(body, entry["date"], options.events_page_size)
+            yield from event_pages(body, entry["date"], options.events_page_size,
+                                   product.USAGE_EVENTS_CONTRACT)
 
-    checked = apply_contract(usage_events, product.USAGE_EVENTS_CONTRACT)
-    return checked.add_step(EventsToArrow(product.USAGE_EVENTS_CONTRACT))
+    return usage_events.add_step(EventsToArrow(product.USAGE_EVENTS_CONTRACT))
 
 
 def survey_responses_resource(session: VendorSession, url: str, options: ProductTuning,

@@ -10,7 +10,7 @@ import pyarrow as pa
 import pytest
 
 from integrations.contracts import SchemaDriftError, Unparsed
-from integrations.usage.events import EventsToArrow, event_pages
+from integrations.usage.events import EventsToArrow, event_pages, stamped
 from integrations.usage.settings import USAGE_EVENTS_CONTRACT
 
 
@@ -30,6 +30,29 @@ def test_pages_of_a_file_tag_events_and_keep_bad_lines() -> None:
     assert [len(page) for page in pages] == [2, 2]
     assert [r["partition_date"] for r in (*pages[0], pages[1][1])] == ["2026-10-31"] * 3
     assert isinstance(pages[1][0], Unparsed) and pages[1][0].raw == '{"event_id": "evt_cut'
+
+
+def test_a_clean_file_is_read_as_tables_equal_to_what_the_record_path_builds() -> None:
+    records = [event(1), event(2, user_email="a@b.io"), event(3)]
+    pages = list(event_pages(ndjson(*records), "2026-10-31", page_size=2))
+    assert [(type(page), len(page)) for page in pages] == [(pa.Table, 2), (pa.Table, 1)]
+    fast = pa.concat_tables(stamped([(name, page.column(name)) for name in page.column_names],
+                                    "load-1") for page in pages)
+    slow, rejected = EventsToArrow(USAGE_EVENTS_CONTRACT).to_table(
+        [{**record, "partition_date": "2026-10-31"} for record in records], "load-1")
+    assert rejected == [] and fast.equals(slow)
+    assert fast.schema == slow.schema
+
+
+@pytest.mark.parametrize("odd", [
+    {"user_id": 7}, {"user_id": None}, {"plan": ["growth"]}, {"region": "eu"},
+    {"occurred_at": "2026-10-31"}, {"partition_date": "2026-10-30"},
+])
+def test_a_file_with_anything_the_contract_checks_falls_back_to_records(
+        odd: dict[str, Any]) -> None:
+    pages = list(event_pages(ndjson(event(1), event(2, **odd)), "2026-10-31", page_size=10))
+    assert [type(page) for page in pages] == [list]
+    assert pages[0][1]["partition_date"] == "2026-10-31"
 
 
 def test_a_page_becomes_a_typed_arrow_table_stamped_with_its_load() -> None:

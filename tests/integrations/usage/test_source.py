@@ -1,6 +1,6 @@
 """The product source against the sandbox over real HTTP, into real DuckDB and PostgreSQL.
 
-A usage partition of the small company holds ~30,000 events, so these tests load the last day
+A usage partition of the small company holds ~3,000 events; these tests load the last day
 or two of the history (`start_date`); the whole history is the slow throughput test at the end.
 Event counts are checked against the events the sandbox renders from its store, requests
 against the sandbox's own request counter.
@@ -69,7 +69,7 @@ def day_before(day: str, days: int = 1) -> str:
 def events_of(world: Path, *days: str) -> int:
     """Events the sandbox serves for `days`, rendered from its store."""
     reader = WorldReader(world)
-    return sum(len(product_usage.day_events(reader, day)) for day in days)
+    return sum(len(product_usage.render_day(reader, day)) for day in days)
 
 
 def surveys_since(world: Path, day: str) -> int:
@@ -266,7 +266,7 @@ def test_bad_lines_and_bad_events_are_quarantined(sandbox: SandboxServer, world_
                                                   duckdb_path: Path) -> None:
     day = last_day(world_copy)
     reader = WorldReader(world_copy)
-    good = product_usage.to_ndjson(day, product_usage.day_events(reader, day))
+    good = product_usage.render_day(reader, day).ndjson()
     bad_lines = (b'{"event_id": "evt_cut_sh\n'
                  b'["not", "an", "object"]\n'
                  b'{"event_id": "evt_no_user", "workspace_id": "ws_1", "feature": "api", '
