@@ -25,8 +25,9 @@ import pytest
 
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 
-# The generated sandbox world and servers over it (`small_world`, `world_copy`, `sandbox`).
-pytest_plugins = ["tests.world_fixtures"]
+# The generated sandbox world and servers over it (`small_world`, `world_copy`, `sandbox`);
+# raw layers ingested from it and dbt runs over them (`raw_duckdb`, `built_postgres`, ...).
+pytest_plugins = ["tests.world_fixtures", "tests.dbt_fixtures"]
 
 
 @pytest.fixture(scope="session")

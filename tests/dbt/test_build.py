@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from csp.warehouse import Warehouse
-from tests.dbt.conftest import RAW_SOURCES, BuiltWarehouse
+from tests.dbt_fixtures import RAW_SOURCES, BuiltWarehouse
 from tests.integrations.echo_vendor import query
 
 # DESIGN.md §6: each mart's primary key first, then the columns it must include.

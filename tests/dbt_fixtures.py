@@ -1,4 +1,5 @@
-"""The dbt harness: a real raw layer per engine, and dbt run against private copies of it.
+"""The dbt harness (suite-wide, like `world_fixtures`): a real raw layer per engine, and dbt
+run against private copies of it — for tests/dbt and for every test that needs marts.
 
 The raw layer is produced the way production produces it — the session's small world
 (six months, seed 7) served by the sandbox over real HTTP and loaded by the real sources and
@@ -29,10 +30,7 @@ import pytest
 from csp.dbt_runner import DbtRun, dbt_args, run_dbt
 from csp.settings import Secret, load_settings
 from csp.warehouse import Warehouse
-from integrations.loader import WarehouseLoader
 from integrations.sandbox.server import SandboxServer
-from integrations.sources import build_source
-from integrations.usage import product_source
 
 # What a default installation ingests (CSP_SOURCES unset): HubSpot is the CRM.
 RAW_SOURCES = ("hubspot", "stripe", "zendesk", "product")
@@ -55,6 +53,11 @@ class BuiltWarehouse:
 
 def ingest_world(world: Path, warehouse: Warehouse, pipelines_dir: Path) -> float:
     """Load every RAW_SOURCES source of `world` into `warehouse`; returns the seconds taken."""
+    # Imported here: loading dlt for every test session would slow suites that never ingest.
+    from integrations.loader import WarehouseLoader
+    from integrations.sources import build_source
+    from integrations.usage import product_source
+
     started = time.monotonic()
     with SandboxServer(world) as server:
         env = {f"CSP_{name.upper()}_BASE_URL": server.url(name) for name in RAW_SOURCES}
