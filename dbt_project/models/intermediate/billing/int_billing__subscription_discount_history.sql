@@ -1,7 +1,9 @@
 {#- Grain: subscription_id, effective_at, source. The discount a subscription had from
     `effective_at` on (all discount columns null: none), from the same full listings as
     `int_billing__subscription_item_history`: each period invoice (the discount it was issued
-    under, from the start of the period it bills) and the subscription as last loaded; and each
+    under, from the start of the period it bills), each subscription event's object, the state
+    before the first loaded event (its previous_attributes, from where the loaded events
+    begin), and the subscription as last loaded; and each
     discount those name, from its own start (`discount_start`): a coupon attached mid-period,
     such as a renewal save offer, lowers MRR from that day, not from the next invoice. Whether a
     discount still applies at a later instant (its end, `once` coupons) is decided where MRR is
@@ -38,6 +40,56 @@ invoice_discounts as (
         on invoices.invoice_id = cycle_listings.invoice_id
 ),
 
+subscription_events as (
+    select
+        events.*,
+        row_number() over (
+            partition by subscription_id order by created_at, event_id
+        ) as event_rank,
+        row_number() over (
+            partition by subscription_id, created_at order by event_id desc
+        ) as same_instant_rank
+    from {{ ref('stg_stripe__subscription_events') }} as events
+),
+
+event_discounts as (
+    select
+        subscription_id,
+        created_at as effective_at,
+        'event' as source,
+        coupon_id,
+        discount_percent_off,
+        discount_amount_off,
+        discount_duration,
+        discount_start_at,
+        discount_end_at,
+        same_instant_rank as duplicate_rank
+    from subscription_events
+),
+
+discounts_before_events as (
+    select
+        subscription_events.subscription_id,
+        as_of.events_start_at as effective_at,
+        'event_previous' as source,
+        case when had_previous_discount then previous_coupon_id else coupon_id end,
+        case when had_previous_discount then previous_discount_percent_off
+            else discount_percent_off end,
+        case when had_previous_discount then previous_discount_amount_off
+            else discount_amount_off end,
+        case when had_previous_discount then previous_discount_duration
+            else discount_duration end,
+        case when had_previous_discount then previous_discount_start_at
+            else discount_start_at end,
+        case when had_previous_discount then previous_discount_end_at
+            else discount_end_at end,
+        1 as duplicate_rank
+    from subscription_events
+    cross join {{ ref('int_billing__as_of') }} as as_of
+    where subscription_events.event_rank = 1
+        and subscription_events.event_type <> 'customer.subscription.created'
+),
+
 current_listings as (
     select distinct subscription_id, effective_at
     from {{ ref('int_billing__subscription_item_history') }}
@@ -63,6 +115,10 @@ current_discounts as (
 
 listed as (
     select * from invoice_discounts
+    union all
+    select * from event_discounts
+    union all
+    select * from discounts_before_events
     union all
     select * from current_discounts
 ),
@@ -98,9 +154,7 @@ select
     subscription_id,
     effective_at,
     source,
-    case source
-        when 'current' then 3 when 'event' then 2 when 'invoice_cycle' then 1 else 0
-    end as source_priority,
+    {{ billing_source_priority('source') }} as source_priority,
     coupon_id,
     discount_percent_off,
     discount_amount_off,

@@ -4,6 +4,10 @@
     - `invoice_cycle`: a period invoice lists every item billed for the period starting then;
     - `invoice_proration`: a mid-period change credits the old price and charges the new one
       from the moment of the change (an item credited without a new charge was removed);
+    - `event`: a subscription event's object lists the items as they became then;
+    - `event_previous`: the items before the first loaded event of a subscription (the event's
+      previous_attributes over its object) have held since the loaded events begin: a change
+      in between would have come with an event of its own;
     - `current`: the subscription as last loaded; it has held since the event that wrote it,
       or, for a row listed without an event, since the loaded events begin (a change after that
       would have come with an event), or, when no events were loaded, on the as-of day only.
@@ -65,6 +69,66 @@ proration_lines as (
         and billing_interval is not null
 ),
 
+subscription_events as (
+    select
+        events.*,
+        row_number() over (
+            partition by subscription_id order by created_at, event_id
+        ) as event_rank,
+        row_number() over (
+            partition by subscription_id, created_at order by event_id desc
+        ) as same_instant_rank
+    from {{ ref('stg_stripe__subscription_events') }} as events
+),
+
+event_items as (
+    select
+        subscription_events.subscription_id,
+        items.subscription_item_id,
+        subscription_events.created_at as effective_at,
+        'event' as source,
+        true as is_full_listing,
+        false as is_removed,
+        items.price_id,
+        items.product_id,
+        items.unit_amount,
+        items.billing_interval,
+        items.interval_count,
+        items.quantity,
+        subscription_events.same_instant_rank as duplicate_rank
+    from subscription_events
+    inner join {{ ref('stg_stripe__subscription_event_items') }} as items
+        on items.event_id = subscription_events.event_id
+        and items.item_state = 'after'
+    where items.billing_interval is not null
+),
+
+items_before_events as (
+    select
+        subscription_events.subscription_id,
+        items.subscription_item_id,
+        as_of.events_start_at as effective_at,
+        'event_previous' as source,
+        true as is_full_listing,
+        false as is_removed,
+        items.price_id,
+        items.product_id,
+        items.unit_amount,
+        items.billing_interval,
+        items.interval_count,
+        items.quantity,
+        1 as duplicate_rank
+    from subscription_events
+    cross join as_of
+    inner join {{ ref('stg_stripe__subscription_event_items') }} as items
+        on items.event_id = subscription_events.event_id
+        and items.item_state
+            = case when subscription_events.had_previous_items then 'before' else 'after' end
+    where subscription_events.event_rank = 1
+        and subscription_events.event_type <> 'customer.subscription.created'
+        and items.billing_interval is not null
+),
+
 current_items as (
     select
         subscriptions.subscription_id,
@@ -96,6 +160,10 @@ unioned as (
     union all
     select * from proration_lines
     union all
+    select * from event_items
+    union all
+    select * from items_before_events
+    union all
     select * from current_items
 )
 
@@ -104,7 +172,7 @@ select
     subscription_item_id,
     effective_at,
     source,
-    case source when 'current' then 3 when 'event' then 2 else 1 end as source_priority,
+    {{ billing_source_priority('source') }} as source_priority,
     is_full_listing,
     is_removed,
     price_id,
