@@ -25,24 +25,19 @@ class GateDecision:
 
     allowed: bool
     reason: str
-    overridden_by: str | None = None
+    overridden: bool = False
 
 
 def check_gate(warehouse: Warehouse, *, override_reason: str | None = None) -> GateDecision:
-    """Ask validation's gate; an operator's `override_reason` lets a refusal through."""
-    decision = _ask_validation(warehouse)
-    if not decision.allowed and override_reason:
-        return GateDecision(True, f"gate refused ({decision.reason}); operator override: "
-                                  f"{override_reason}", overridden_by=override_reason)
-    return decision
-
-
-def _ask_validation(warehouse: Warehouse) -> GateDecision:
+    """Ask validation's gate; an operator's `override_reason` may let a refusal through (the
+    gate records who overrode what)."""
     try:
         module = importlib.import_module(GATE_MODULE)
-    except ModuleNotFoundError:
-        return GateDecision(False, "marts not validated: the validation gate "
-                                   f"({GATE_MODULE}) is not installed")
-    answer: Any = getattr(module, GATE_FUNCTION)(warehouse)
-    return GateDecision(bool(getattr(answer, "allowed", answer)),
-                        str(getattr(answer, "reason", "validation gate answered")))
+    except ModuleNotFoundError as exc:
+        if exc.name != GATE_MODULE:
+            raise
+        return GateDecision(False, f"marts not validated: the validation gate ({GATE_MODULE}) "
+                                   f"is not installed")
+    answer: Any = getattr(module, GATE_FUNCTION)(warehouse, override_reason=override_reason)
+    return GateDecision(bool(answer.allowed), str(answer.reason),
+                        overridden=bool(getattr(answer, "overridden", False)))

@@ -13,7 +13,6 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import duckdb
 import pytest
 
 from csp.activation.db import Db
@@ -22,7 +21,7 @@ from csp.settings import Settings, load_settings
 from csp.warehouse import Warehouse
 from integrations.rate_window import RateLimit
 from integrations.sandbox.server import SandboxServer
-from tests.activation.mart_fixtures import WorldAccount, scenario_marts, world_accounts
+from tests.activation.mart_fixtures import WorldAccount, scenario_warehouse_at, world_accounts
 
 # Fast enough that tests do not wait on Slack's one-message-per-second-per-channel.
 TEST_RATE_LIMITS = {"slack": RateLimit(50, 1.0), "hubspot": RateLimit(100, 1.0)}
@@ -41,13 +40,7 @@ def rules() -> RuleBook:
 @pytest.fixture
 def scenario_warehouse(tmp_path: Path, accounts: list[WorldAccount]) -> Warehouse:
     """A DuckDB warehouse holding the scenario marts (one account per rule)."""
-    path = tmp_path / "activation.duckdb"
-    conn = duckdb.connect(str(path))
-    try:
-        scenario_marts(accounts).write(Db(conn, "duckdb"))
-    finally:
-        conn.close()
-    return Warehouse("duckdb", path)
+    return scenario_warehouse_at(tmp_path / "activation.duckdb", accounts)
 
 
 @pytest.fixture
@@ -65,11 +58,16 @@ def activation_sandbox(world_copy: Path) -> Iterator[SandboxServer]:
         yield server
 
 
+def sandbox_env(server: SandboxServer, warehouse: Warehouse) -> dict[str, str]:
+    """Settings variables pointing activation at `server` and `warehouse`."""
+    return {"CSP_SLACK_BASE_URL": server.url("slack"),
+            "CSP_HUBSPOT_BASE_URL": server.url("hubspot"),
+            "CSP_SLACK_RATE_LIMIT": "50/1", "CSP_HUBSPOT_RATE_LIMIT": "100/1",
+            "CSP_DUCKDB_PATH": str(warehouse.duckdb_path)}
+
+
 def sandbox_settings(server: SandboxServer, warehouse: Warehouse) -> Settings:
-    return load_settings({
-        "CSP_SLACK_BASE_URL": server.url("slack"), "CSP_HUBSPOT_BASE_URL": server.url("hubspot"),
-        "CSP_SLACK_RATE_LIMIT": "50/1", "CSP_HUBSPOT_RATE_LIMIT": "100/1",
-        "CSP_DUCKDB_PATH": str(warehouse.duckdb_path)})
+    return load_settings(sandbox_env(server, warehouse))
 
 
 @pytest.fixture

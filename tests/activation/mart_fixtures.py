@@ -14,7 +14,10 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
+import duckdb
+
 from csp.activation.db import Db
+from csp.warehouse import Warehouse
 from integrations.sandbox.store import WorldReader
 
 AS_OF = date(2026, 10, 31)
@@ -172,3 +175,13 @@ def scenario_marts(accounts: Sequence[WorldAccount], as_of: date = AS_OF) -> Mar
               signal_type="seat_utilisation", strength=0.95,
               evidence="19 of 20 seats active", estimated_value=2400)
     return marts
+
+
+def scenario_warehouse_at(path: Path, accounts: Sequence[WorldAccount]) -> Warehouse:
+    """A DuckDB warehouse file at `path` holding the scenario marts."""
+    conn = duckdb.connect(str(path))
+    try:
+        scenario_marts(accounts).write(Db(conn, "duckdb"))
+    finally:
+        conn.close()
+    return Warehouse("duckdb", path)
