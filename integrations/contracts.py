@@ -31,6 +31,7 @@ import json
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import cached_property
 from typing import Any
 
 import dlt
@@ -96,8 +97,17 @@ def parse_json_lines(lines: Iterable[str | bytes]) -> list[Any]:
     return records
 
 
+_EXACT_JSON_TYPES: dict[type, str] = {
+    str: "string", int: "integer", float: "number", bool: "boolean", dict: "object",
+    list: "array", type(None): "null",
+}
+
+
 def json_type(value: Any) -> str:
     """The JSON type name of a parsed value ("integer" for whole numbers, never "number")."""
+    exact = _EXACT_JSON_TYPES.get(type(value))
+    if exact is not None:
+        return exact
     if value is None:
         return "null"
     if isinstance(value, bool):
@@ -121,6 +131,8 @@ def _matches(value: Any, expected: tuple[str, ...]) -> bool:
 
 
 def _lookup(record: Mapping[str, Any], path: str) -> Any:
+    if "." not in path:
+        return record.get(path, _MISSING)
     value: Any = record
     for name in path.split("."):
         if not isinstance(value, Mapping) or name not in value:
@@ -169,12 +181,16 @@ class Contract:
 
     def check_page(self, records: Sequence[Any], *, seen_at: datetime | None = None,
                    ) -> CheckedPage:
-        """Split a page into valid and quarantined records; raise on page-wide drift."""
-        self.fail_on_drift([r for r in records if isinstance(r, Mapping)])
+        """Split a page into valid and quarantined records; raise on page-wide drift.
+
+        Each record's required fields are looked up once, for both its own verdict and the
+        page-wide drift check (the hottest loop of every source's extract).
+        """
+        verdicts = [self._inspect(record) for record in records]
+        self._fail_on_drift([values for _, values in verdicts if values is not None])
         when = seen_at or datetime.now(UTC)
         page = CheckedPage()
-        for record in records:
-            reason = self.problem(record)
+        for record, (reason, _) in zip(records, verdicts, strict=True):
             if reason is None:
                 page.valid.append(record)
             else:
@@ -183,11 +199,16 @@ class Contract:
 
     def fail_on_drift(self, records: Sequence[Mapping[str, Any]]) -> None:
         """Raise `SchemaDriftError` if a required field is gone or retyped in every record."""
-        if not records:
+        self._fail_on_drift([[_lookup(record, path) for path in self.required]
+                             for record in records])
+
+    def _fail_on_drift(self, rows: Sequence[Sequence[Any]]) -> None:
+        """`fail_on_drift` on looked-up values: one row per record, one value per field."""
+        if not rows:
             return
-        for path in self.required:
+        for position, path in enumerate(self.required):
             expected = self.expected(path)
-            values = [_lookup(record, path) for record in records]
+            values = [row[position] for row in rows]
             if all(value is _MISSING for value in values):
                 raise SchemaDriftError(self.source, self.table, path, "missing from every "
                                        "record of the page (renamed or removed upstream?)")
@@ -200,20 +221,29 @@ class Contract:
 
     def problem(self, record: Any) -> str | None:
         """Why this record must be quarantined, or None if it honours the contract."""
+        return self._inspect(record)[0]
+
+    def _inspect(self, record: Any) -> tuple[str | None, list[Any] | None]:
+        """(why to quarantine the record or None, its required fields' values — `_MISSING`
+        where absent — or None when it is not a JSON object)."""
         if isinstance(record, Unparsed):
-            return f"unparseable JSON: {record.error}"
+            return f"unparseable JSON: {record.error}", None
         if not isinstance(record, Mapping):
-            return f"record is {json_type(record)}, not a JSON object"
-        problems = []
-        for path in self.required:
-            expected = self.expected(path)
+            return f"record is {json_type(record)}, not a JSON object", None
+        problems, values = [], []
+        for path, expected in self._expected_types:
             value = _lookup(record, path)
+            values.append(value)
             if value is _MISSING:
                 problems.append(f"missing required field '{path}'")
             elif not _matches(value, expected):
                 problems.append(f"field '{path}' is {json_type(value)}, expected "
                                 f"{' or '.join(expected)}")
-        return "; ".join(problems) or None
+        return "; ".join(problems) or None, values
+
+    @cached_property
+    def _expected_types(self) -> list[tuple[str, tuple[str, ...]]]:
+        return [(path, self.expected(path)) for path in self.required]
 
     def quarantine_row(self, record: Any, reason: str, seen_at: datetime) -> dict[str, Any]:
         """The `_quarantine` row for a record: its raw payload and why it was held back."""
