@@ -16,9 +16,9 @@ renamed as (
         cast(score as integer) as score,
         cast(scale_min as integer) as scale_min,
         cast(scale_max as integer) as scale_max,
-        cast(submitted_at as {{ dbt.type_timestamp() }}) as submitted_at,
-        cast(submitted_at as date) as submitted_on,
-        cast(updated_at as {{ dbt.type_timestamp() }}) as updated_at
+        {{ to_utc_timestamp('submitted_at') }} as submitted_at,
+        cast({{ to_utc_timestamp('submitted_at') }} as date) as submitted_on,
+        {{ to_utc_timestamp('updated_at') }} as updated_at
     from source
 
 )

@@ -17,8 +17,8 @@ renamed as (
         cast(feature as {{ dbt.type_string() }}) as feature,
         cast(event_type as {{ dbt.type_string() }}) as event_type,
         lower(cast(plan as {{ dbt.type_string() }})) as plan,
-        cast(occurred_at as {{ dbt.type_timestamp() }}) as occurred_at,
-        cast(occurred_at as date) as event_date,
+        {{ to_utc_timestamp('occurred_at') }} as occurred_at,
+        cast({{ to_utc_timestamp('occurred_at') }} as date) as event_date,
         cast(partition_date as date) as partition_date,
         _dlt_load_id as load_id
     from source
