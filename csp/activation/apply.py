@@ -17,11 +17,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from csp.activation.db import Db
-from csp.activation.deliver import Channel
+from csp.activation.deliver import Channel, LookupUnavailable
 from csp.activation.outbox import (
     OutboxRow,
     ensure_outbox,
     mark_failed,
+    mark_held,
     mark_sending,
     mark_sent,
     mark_superseded,
@@ -29,10 +30,10 @@ from csp.activation.outbox import (
 )
 from integrations.crm_writeback import HubSpotWriteback
 from integrations.http import AmbiguousWriteError, VendorRequestError
-from integrations.slack import SlackApiError
+from integrations.slack import SlackApiError, WebhookError
 from integrations.slack.blocks import BlockKitError
 
-DELIVERY_ERRORS = (VendorRequestError, SlackApiError, BlockKitError)
+DELIVERY_ERRORS = (VendorRequestError, SlackApiError, WebhookError, BlockKitError)
 SENDS_PER_RUN = 2          # a send, and one resend after a lookup proved the first absent
 
 
@@ -102,6 +103,10 @@ def _deliver(db: Db, channel: Channel, row: OutboxRow, report: ApplyReport) -> b
             if attempt == SENDS_PER_RUN:
                 _fail(db, row, f"{exc}; will be looked up before any resend", report)
             continue
+        except LookupUnavailable as exc:
+            mark_held(db, row.key, f"outcome unknown, not resent: {exc}")
+            report.failed[row.key] = f"held: {exc}"
+            return False
         except DELIVERY_ERRORS as exc:
             _fail(db, row, str(exc), report)
             return False

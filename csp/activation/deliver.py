@@ -14,12 +14,16 @@ from typing import Any, Protocol
 
 from csp.activation.outbox import OutboxRow
 from integrations.crm_writeback import HubSpotWriteback, TaskWrite
-from integrations.slack import SlackClient
+from integrations.slack import SlackClient, SlackWebhook
 from integrations.slack.blocks import check_message
 
 
+class LookupUnavailable(Exception):
+    """The vendor offers no way to tell whether an earlier attempt landed."""
+
+
 class Channel(Protocol):
-    """Delivery of one kind of action."""
+    """Delivery of one kind of action (`find` may raise LookupUnavailable)."""
 
     def send(self, row: OutboxRow) -> str: ...
 
@@ -57,6 +61,27 @@ class SlackChannel:
         ts = self.client.find_message(channel, row.key,
                                       since.replace(tzinfo=UTC).timestamp())
         return f"{channel}:{ts}" if ts else None
+
+
+class SlackWebhookChannel:
+    """Slack messages through an incoming webhook (all to the webhook's one channel).
+
+    A webhook returns no message id and a webhook URL cannot read history, so an attempt
+    whose outcome is unknown cannot be checked: `find` says so, and apply holds the row for
+    an operator rather than risk a duplicate.
+    """
+
+    def __init__(self, webhook: SlackWebhook) -> None:
+        self.webhook = webhook
+
+    def send(self, row: OutboxRow) -> str:
+        check_message(row.payload["blocks"], row.payload["text"])
+        self.webhook.post(text=row.payload["text"], blocks=row.payload["blocks"])
+        return "webhook"
+
+    def find(self, row: OutboxRow) -> str | None:
+        raise LookupUnavailable("an incoming webhook cannot look a message up; check the "
+                                "channel, then re-queue the row by hand if it is missing")
 
 
 class HubSpotTaskChannel:

@@ -163,6 +163,14 @@ def mark_failed(db: Db, key: str, error: str) -> None:
     db.commit()
 
 
+def mark_held(db: Db, key: str, reason: str) -> None:
+    """Failed and out of automatic retries: whether it landed cannot be checked, so only an
+    operator may send it again (set status back to 'planned' and attempts to 0)."""
+    db.execute("update ops.outbox set status = 'failed', attempts = %s, error = %s, "
+               "updated_at = %s where key = %s", (MAX_ATTEMPTS, reason[:1000], now(), key))
+    db.commit()
+
+
 def mark_superseded(db: Db, key: str, by_key: str) -> None:
     """A field write overtaken by a newer value for the same record before it was sent."""
     db.execute("update ops.outbox set status = 'suppressed', error = %s, updated_at = %s "

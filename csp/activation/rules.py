@@ -21,6 +21,7 @@ RULE_NAMES = ("health_crossed_below", "sharp_drop", "renewal_at_risk", "payment_
 AUDIENCES = ("csm", "cs_lead", "sales", "onboarding")
 CHANNELS = ("slack", "none")
 TASK_PRIORITIES = ("LOW", "MEDIUM", "HIGH")
+TRANSPORTS = ("bot_token", "webhook")
 
 
 class RulesError(ValueError):
@@ -64,6 +65,7 @@ class Routing:
     sales: str
     onboarding: str            # a channel, or "csm" for the account owner
     digest_after: int
+    transport: str = "bot_token"     # or "webhook": every message to the webhook's channel
 
 
 @dataclass(frozen=True)
@@ -112,7 +114,8 @@ def parse_rules(raw: Any, *, source: str = "rules") -> RuleBook:
                                            "routing.segment_channels")),
             cs_lead=str(routing_raw["cs_lead"]), sales=str(routing_raw["sales"]),
             onboarding=str(routing_raw["onboarding"]),
-            digest_after=int(routing_raw["digest_after"]))
+            digest_after=int(routing_raw["digest_after"]),
+            transport=str(routing_raw.get("transport", "bot_token")))
         writeback = Writeback(
             health_properties=dict(_mapping(writeback_raw["health_properties"],
                                             "writeback.health_properties")),
@@ -120,6 +123,8 @@ def parse_rules(raw: Any, *, source: str = "rules") -> RuleBook:
             crm_record_url=str(writeback_raw["crm_record_url"]))
     except KeyError as exc:
         raise RulesError(f"{source}: routing/writeback lacks {exc.args[0]!r}") from None
+    if routing.transport not in TRANSPORTS:
+        raise RulesError(f"{source}: routing.transport must be one of {', '.join(TRANSPORTS)}")
     return RuleBook(rules, routing, writeback)
 
 

@@ -14,15 +14,24 @@ from pathlib import Path
 
 from csp.activation.apply import ApplyReport, apply
 from csp.activation.db import Db
-from csp.activation.deliver import Channel, HubSpotTaskChannel, SlackChannel
+from csp.activation.deliver import (
+    Channel,
+    HubSpotTaskChannel,
+    SlackChannel,
+    SlackWebhookChannel,
+)
 from csp.activation.plan import PlanReport, plan
 from csp.activation.rules import DEFAULT_RULES_PATH, load_rules
 from csp.settings import Settings
 from csp.warehouse import Warehouse
 from integrations.crm_writeback import HubSpotWriteback
 from integrations.http import create_session
-from integrations.slack import SlackClient
+from integrations.slack import SlackClient, SlackWebhook
 from integrations.sources import shared_limiter
+
+
+class ActivationConfigError(ValueError):
+    """Settings and rules disagree (e.g. webhook transport without a webhook URL)."""
 
 
 @contextmanager
@@ -42,13 +51,24 @@ def run_plan(warehouse: Warehouse, *, rules_path: Path = DEFAULT_RULES_PATH,
         return plan(db, book, as_of)
 
 
-def run_apply(warehouse: Warehouse, settings: Settings) -> ApplyReport:
+def run_apply(warehouse: Warehouse, settings: Settings, *,
+              rules_path: Path = DEFAULT_RULES_PATH) -> ApplyReport:
     """Deliver the outbox's pending rows through the configured Slack and CRM."""
+    transport = load_rules(rules_path).routing.transport
     slack_config = settings.vendors["slack"]
-    slack_session = create_session("slack", limiter=shared_limiter(slack_config))
-    slack = SlackClient(slack_session, slack_config.base_url,
-                        slack_config.credentials["bot_token"].reveal())
-    channels: dict[str, Channel] = {"slack": SlackChannel(slack)}
+    if transport == "webhook":
+        if settings.slack_webhook_url is None:
+            raise ActivationConfigError("routing.transport is webhook but "
+                                        "CSP_SLACK_WEBHOOK_URL is not set")
+        slack_session = create_session("slack", limiter=shared_limiter(slack_config),
+                                       secret_path=True)
+        slack: Channel = SlackWebhookChannel(
+            SlackWebhook(slack_session, settings.slack_webhook_url.reveal()))
+    else:
+        slack_session = create_session("slack", limiter=shared_limiter(slack_config))
+        slack = SlackChannel(SlackClient(slack_session, slack_config.base_url,
+                                         slack_config.credentials["bot_token"].reveal()))
+    channels: dict[str, Channel] = {"slack": slack}
     health = None
     sessions = {"slack": slack_session}
     if settings.crm == "hubspot" and "hubspot" in settings.vendors:

@@ -75,6 +75,7 @@ class Marts:
         self.rows[table].append(values)
 
     def write(self, db: Db, tables: Iterable[str] | None = None) -> None:
+        """(Re)create the relations and insert the rows."""
         for table in tables or TABLES:
             schema = table.split(".")[0]
             columns = TABLES[table]
@@ -82,11 +83,15 @@ class Marts:
             db.execute(f"drop table if exists {table}")
             db.execute(f"create table {table} ("
                        f"{', '.join(f'{name} {kind}' for name, kind in columns)})")
-            names = [name for name, _ in columns]
-            db.execute_many(
-                f"insert into {table} ({', '.join(names)}) "
-                f"values ({', '.join(['%s'] * len(names))})",
-                [[row.get(name) for name in names] for row in self.rows[table]])
+            self.append(db, table)
+
+    def append(self, db: Db, table: str) -> None:
+        """Insert this object's rows of `table` into the existing relation."""
+        names = [name for name, _ in TABLES[table]]
+        db.execute_many(
+            f"insert into {table} ({', '.join(names)}) "
+            f"values ({', '.join(['%s'] * len(names))})",
+            [[row.get(name) for name in names] for row in self.rows.get(table, [])])
         db.commit()
 
 
