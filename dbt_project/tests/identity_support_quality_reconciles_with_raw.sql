@@ -1,7 +1,11 @@
 {#- fct_support_quality counts every raw ticket and every good/bad rating of the Zendesk
-    organizations tied to an account, once: totals per account equal the raw layer's. Fails
-    with each account whose totals differ. -#}
-with organization_accounts as (
+    organizations tied to an account, up to the as-of day, once: totals per account equal the
+    raw layer's. Fails with each account whose totals differ. -#}
+with as_of as (
+    select max(date) as last_date from {{ ref('int_dates') }}
+),
+
+organization_accounts as (
     select source_record_id as organization_id, account_id
     from {{ ref('int_identity__account_keys') }}
     where source_system = 'zendesk'
@@ -13,6 +17,7 @@ raw_tickets as (
     inner join organization_accounts
         on organization_accounts.organization_id
             = cast(tickets.organization_id as {{ dbt.type_string() }})
+    where cast({{ to_utc_timestamp('tickets.created_at') }} as date) <= (select last_date from as_of)
     group by organization_accounts.account_id
 ),
 
@@ -25,6 +30,7 @@ raw_ratings as (
     inner join organization_accounts
         on organization_accounts.organization_id
             = cast(ratings.organization_id as {{ dbt.type_string() }})
+    where cast({{ to_utc_timestamp('ratings.created_at') }} as date) <= (select last_date from as_of)
     group by organization_accounts.account_id
 ),
 

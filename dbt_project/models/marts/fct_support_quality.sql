@@ -12,9 +12,14 @@
     - CES = mean answer of the CES survey that month, on the scale the survey states (the
       product's: 1..7, higher means less effort).
     Only records tied to an account count; unmatched organizations and workspaces are listed in
-    int_identity__unmatched. -#}
+    int_identity__unmatched. Nothing after the as-of day (int_dates) counts, so a past as-of
+    day (var as_of_date) reads the months as they stood then. -#}
 with keys as (
     select * from {{ ref('int_identity__account_keys') }}
+),
+
+as_of as (
+    select max(date) as last_date from {{ ref('int_dates') }}
 ),
 
 tickets as (
@@ -33,6 +38,7 @@ tickets as (
         and keys.source_record_id = tickets.organization_id
     left join {{ ref('stg_zendesk__ticket_metrics') }} as metrics
         on metrics.ticket_id = tickets.ticket_id
+    where cast(tickets.created_at as date) <= (select last_date from as_of)
 ),
 
 opened as (
@@ -59,7 +65,7 @@ solved as (
         percentile_cont(0.5) within group (order by full_resolution_minutes / 60.0)
             as resolution_hours
     from tickets
-    where solved_at is not null
+    where cast(solved_at as date) <= (select last_date from as_of)
     group by 1, 2
 ),
 
@@ -73,6 +79,7 @@ ratings as (
     inner join keys
         on keys.source_system = 'zendesk'
         and keys.source_record_id = ratings.organization_id
+    where cast(ratings.created_at as date) <= (select last_date from as_of)
     group by 1, 2
 ),
 
@@ -91,8 +98,12 @@ surveys as (
     inner join keys
         on keys.source_system = 'product'
         and keys.source_record_id = responses.workspace_id
-    where responses.survey_type = 'ces'
-        or (responses.survey_type = 'nps' and responses.scale_min = 0 and responses.scale_max = 10)
+    where cast(responses.submitted_at as date) <= (select last_date from as_of)
+        and (
+            responses.survey_type = 'ces'
+            or (responses.survey_type = 'nps' and responses.scale_min = 0
+                and responses.scale_max = 10)
+        )
     group by 1, 2
 ),
 
@@ -107,8 +118,8 @@ activity_months as (
 ),
 
 as_of_month as (
-    select cast({{ dbt.date_trunc('month', 'max(date)') }} as date) as month
-    from {{ ref('int_dates') }}
+    select cast({{ dbt.date_trunc('month', 'last_date') }} as date) as month
+    from as_of
 ),
 
 calendar_months as (
