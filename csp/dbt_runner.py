@@ -112,8 +112,9 @@ def dbt_args(command: str, *, target_path: Path, log_path: Path,
              select: Sequence[str] = (), exclude: Sequence[str] = (),
              full_refresh: bool = False, dbt_vars: Mapping[str, Any] | None = None,
              project_dir: Path = PROJECT_DIR) -> list[str]:
-    """The command line for one dbt command on this project (profiles live beside it)."""
-    args = [command, "--project-dir", str(project_dir), "--profiles-dir", str(project_dir),
+    """The command line for one dbt command (`build`, `docs generate`, ...) on this project
+    (profiles live beside it)."""
+    args = [*command.split(), "--project-dir", str(project_dir), "--profiles-dir", str(project_dir),
             "--target-path", str(target_path), "--log-path", str(log_path),
             "--no-send-anonymous-usage-stats", "--no-version-check", "--no-use-colors"]
     if select:

@@ -158,7 +158,7 @@ def dbt_runner(tmp_path: Path) -> DbtInvoke:
     calls = iter(range(1_000))
 
     def invoke(warehouse: Warehouse, command: str, **options: Any) -> DbtRun:
-        folder = tmp_path / f"dbt-{next(calls)}-{command}"
+        folder = tmp_path / f"dbt-{next(calls)}-{command.replace(' ', '-')}"
         return run_dbt(warehouse, dbt_args(command, target_path=folder / "target",
                                            log_path=folder / "logs", **options))
 
