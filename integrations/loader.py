@@ -6,7 +6,9 @@ and runs dlt's three steps itself so it can hold the DuckDB writer lock only whe
 is touched:
 
 1. packages left by an interrupted run are normalized and loaded first (they carry the data
-   *and* the cursor that was extracted with it);
+   *and* the cursor that was extracted with it); rows a killed load job committed without
+   dlt recording it are deleted first, so its re-run cannot write them twice
+   (`load_resume`);
 2. the pipeline state is synchronised from the destination (locked) — the destination is the
    truth, the local working folder a cache: a lost folder is rebuilt from it;
 3. extract and normalize run unlocked, so several sources can extract at once;
@@ -52,6 +54,7 @@ import dlt
 import pandas  # noqa: F401  (see below)
 import pyarrow  # noqa: F401
 from dlt.common.destination import Destination
+from dlt.common.typing import TRefreshMode
 from dlt.destinations.impl.postgres.configuration import PostgresCredentials
 from dlt.extract import DltSource
 from dlt.pipeline.exceptions import PipelineStepFailed
@@ -59,6 +62,7 @@ from dlt.pipeline.exceptions import PipelineStepFailed
 from csp.warehouse import Warehouse
 from integrations.contracts import DLT_SCHEMA_CONTRACT, QUARANTINE_TABLE, SchemaDriftError
 from integrations.http import VendorRequestError
+from integrations.load_resume import undo_unconfirmed_jobs
 
 # dlt imports pandas and pyarrow lazily, from inside extraction. When several sources extract
 # in parallel threads, two threads can race on that first import and one sees a partially
@@ -213,7 +217,8 @@ class WarehouseLoader:
              http_stats: Callable[[], dict[str, Any]] | None = None) -> LoadReport:
         """Extract `source` and load it into `raw_<source.name>`; return the per-table report.
 
-        `full_refresh` drops the source's tables and cursors and loads everything again.
+        `full_refresh` drops the source's tables and cursors and loads everything again, except
+        append-only history (see `refresh_plan`).
         `http_stats` (e.g. `session.stats.snapshot`) is called at the end for the report.
         """
         name = source.name
@@ -224,15 +229,14 @@ class WarehouseLoader:
             resumed, resumed_rows = self._finish_interrupted(pipeline, name)
             self._locked_step(name, "sync", pipeline.sync_destination)
             columns_before = _table_columns(pipeline)
-            extract_info = self._step(name, "extract", lambda: pipeline.extract(
-                source, schema_contract=DLT_SCHEMA_CONTRACT, loader_file_format=self.file_format,
-                refresh="drop_sources" if full_refresh else None))
+            extracted = Counter[str]()
+            for part, refresh in refresh_plan(source, full_refresh):
+                extracted += self._extract(pipeline, part, refresh)
             load_ids = tuple(pipeline.list_extracted_load_packages())
             normalized_rows = self._normalize(pipeline, name)
             self._locked_step(name, "load", pipeline.load)
             with self.writer_lock():
                 loaded, quarantined = _count_in_warehouse(pipeline, (*resumed, *load_ids))
-        extracted = _extracted_rows(extract_info)
         tables = _table_reports(pipeline, columns_before, extracted, loaded, quarantined,
                                 resumed_rows + normalized_rows)
         return LoadReport(source=name, dataset=pipeline.dataset_name, load_ids=load_ids,
@@ -264,8 +268,15 @@ class WarehouseLoader:
         rows = self._normalize(pipeline, name) if pipeline.list_extracted_load_packages() \
             else Counter()
         pending = tuple(pipeline.list_normalized_load_packages())
-        self._locked_step(name, "load", pipeline.load)
+        self._locked_step(name, "load", lambda: _resume_load(pipeline))
         return pending, rows
+
+    def _extract(self, pipeline: dlt.Pipeline, source: DltSource,
+                 refresh: TRefreshMode | None) -> Counter[str]:
+        """Extract `source` into a new package; return the rows extracted per table."""
+        return _extracted_rows(self._step(source.name, "extract", lambda: pipeline.extract(
+            source, schema_contract=DLT_SCHEMA_CONTRACT, loader_file_format=self.file_format,
+            refresh=refresh)))
 
     def _normalize(self, pipeline: dlt.Pipeline, name: str) -> Counter[str]:
         """Normalize extracted packages; on a frozen-type violation rewind and raise drift."""
@@ -306,6 +317,37 @@ class WarehouseLoader:
                     f"{name}: DuckDB file {self.warehouse.duckdb_path} is held by another "
                     f"process for more than {self.lock_timeout:g}s; close it and re-run")
             time.sleep(0.2)
+
+
+def refresh_plan(source: DltSource, full_refresh: bool,
+                 ) -> list[tuple[DltSource, TRefreshMode | None]]:
+    """The extractions of one run: the source as it is, or what a full refresh drops first.
+
+    A full refresh keeps append-only tables (write disposition `append`), their cursors and
+    every resource fed by them: they hold history the API may no longer serve (Stripe keeps
+    events 30 days), which dropping would lose for good. Their group of resources is then
+    extracted incrementally, after the other resources were dropped and extracted in full,
+    so the rebuilt object tables come first and the newest events are merged over them.
+    Without append-only tables the whole source is dropped, source-level state included.
+    """
+    if not full_refresh:
+        return [(source, None)]
+    kept: list[str] = []
+    for group in source.decompose("scc"):
+        resources = group.resources.selected
+        if any(resource.write_disposition == "append" for resource in resources.values()):
+            kept.extend(resources)
+    if not kept:
+        return [(source, "drop_sources")]
+    rebuilt = [name for name in source.resources.selected if name not in kept]
+    return [(source.with_resources(*rebuilt), "drop_resources"),
+            (source.with_resources(*kept), None)]
+
+
+def _resume_load(pipeline: dlt.Pipeline) -> None:
+    """Load interrupted packages, first undoing jobs that may have committed unrecorded."""
+    undo_unconfirmed_jobs(pipeline)
+    pipeline.load()
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import importlib
 import threading
 from dataclasses import dataclass
+from typing import Any
 
 from dlt.extract import DltSource
 
@@ -48,9 +49,12 @@ def shared_limiter(config: VendorConfig) -> ClientRateLimiter:
         return _limiters[key]
 
 
-def build_source(config: VendorConfig) -> SourceRun:
-    """The dlt source for one configured vendor, on a fresh session (sources add their auth)."""
+def build_source(config: VendorConfig, **tuning: Any) -> SourceRun:
+    """The dlt source for one configured vendor, on a fresh session (sources add their auth).
+
+    `tuning` goes to the vendor's source factory as it is (page sizes, a start date).
+    """
     module_name, _, function = FACTORIES[config.name].partition(":")
     factory = getattr(importlib.import_module(module_name), function)
     session = create_session(config.name, limiter=shared_limiter(config))
-    return SourceRun(factory(config, session=session), session)
+    return SourceRun(factory(config, session=session, **tuning), session)

@@ -26,6 +26,7 @@ from integrations.sandbox.store import VendorObject, WorldReader, WorldWriter
 from integrations.sandbox.vendors.stripe_events import Change, event_object
 from integrations.stripe import stripe_source
 from integrations.stripe.settings import OBJECT_KINDS
+from tests.integrations.raw_tables import dict_rows as rows
 
 FAST = RetryPolicy(backoff_initial=0.01, backoff_max=0.05)
 KINDS = tuple(kind.table for kind in OBJECT_KINDS)
@@ -47,26 +48,15 @@ def stripe_session(config: VendorConfig, **options: Any) -> VendorSession:
 
 
 def run(server: SandboxServer, loader: WarehouseLoader, *, session: VendorSession | None = None,
-        env: dict[str, str] | None = None, **tuning: int) -> LoadReport:
+        env: dict[str, str] | None = None, full_refresh: bool = False,
+        **tuning: int) -> LoadReport:
     """One run of the Stripe source into the loader's warehouse; the report is printed."""
     config = stripe_config(server, **(env or {}))
     http = session or stripe_session(config)
     report = loader.load(stripe_source(config, session=http, **tuning),
-                         http_stats=http.stats.snapshot)
+                         full_refresh=full_refresh, http_stats=http.stats.snapshot)
     print(report)
     return report
-
-
-def rows(warehouse: Warehouse, sql: str) -> list[dict[str, Any]]:
-    """Rows of `sql` as dicts, through a connection closed straight after."""
-    connection = warehouse.connect()
-    try:
-        cursor = connection.cursor()
-        cursor.execute(sql)
-        names = [column[0] for column in cursor.description]
-        return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
-    finally:
-        connection.close()
 
 
 def raw_tables(warehouse: Warehouse) -> list[str]:
@@ -144,9 +134,10 @@ class WorldEdit:
         """Store `body` (hidden from lists when `deleted`) and append its event."""
         previous = self.reader.get("stripe", kind, body["id"])
         self.at += 1
-        event = event_object(event_type, Change(kind, previous, body), self.at)
         writer = WorldWriter(self.world)
         try:
+            event = event_object(event_type, Change(kind, previous, body), self.at,
+                                 writer.sink.next_event_seq())
             writer.put_vendor_object(VendorObject("stripe", kind, body["id"],
                                                   created=body["created"], updated=self.at,
                                                   body=body, deleted=deleted))

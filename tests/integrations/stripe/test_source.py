@@ -4,7 +4,8 @@ What is proved: a full load lands every object and event the sandbox serves, wit
 identity keys; a rerun with no change loads nothing and reads one page per list; a day later
 only the changes are read and the raw tables equal a fresh full load; deletions arrive through
 events; long invoices are read whole; a cursor older than Stripe's 30-day event window
-triggers a logged full refresh; 429 storms, 5xx bursts and a dropped connection lose nothing
+triggers a logged full refresh; `--full-refresh` rebuilds the object tables and keeps the event
+history; 429 storms, 5xx bursts and a dropped connection lose nothing
 and never exceed the sandbox's rate; drift fails or is reported exactly; a wrong key gives one
 clean line.
 """
@@ -307,7 +308,7 @@ def test_an_invoice_with_more_than_ten_lines_is_loaded_whole(
     assert stored == [{"id": line["id"], "amount": line["amount"]} for line in lines]
 
 
-def test_an_event_cursor_older_than_thirty_days_triggers_a_logged_full_refresh(
+def test_an_event_cursor_older_than_thirty_days_relists_and_full_refresh_keeps_events(
         sandbox: SandboxServer, world_copy: Path, duckdb_warehouse: Warehouse,
         tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     loader = WarehouseLoader(duckdb_warehouse)
@@ -334,10 +335,28 @@ def test_an_event_cursor_older_than_thirty_days_triggers_a_logged_full_refresh(
     assert sandbox.request_counts("stripe") == expected
     # The objects that changed only on the first day are in no event Stripe still serves:
     # only the refresh brings them in, and the tables equal a fresh load, coupons included.
-    assert_equal_to_fresh(snapshot(duckdb_warehouse),
-                          fresh_load(sandbox, tmp_path / "fresh.duckdb"), earlier["events"])
+    fresh = fresh_load(sandbox, tmp_path / "fresh.duckdb")
+    assert_equal_to_fresh(snapshot(duckdb_warehouse), fresh, earlier["events"])
     newest = world.events("stripe", limit=1)[0][1]
     assert loader.stored_state("stripe")["sources"]["stripe"]["event_feed"]["id"] == newest["id"]
+
+    # `csp ingest --full-refresh`: the events no longer served cannot be read again, so the
+    # append-only `events` table and its cursor survive; the object tables are rebuilt.
+    history = snapshot(duckdb_warehouse, ["events"])["events"]
+    served = {event["id"] for event in world_events(world_copy, since=served_from)}
+    assert {path[0] for path, _ in history} - served, "some loaded events are no longer served"
+    connection = duckdb_warehouse.connect()
+    try:                                  # a row no list returns: only a rebuild removes it
+        connection.execute(f"update {DATASET}.customers set id = 'cus_unlisted' "
+                           f"where id = (select min(id) from {DATASET}.customers)")
+    finally:
+        connection.close()
+    sandbox.reset_counts()
+    report = run(sandbox, loader, full_refresh=True)
+    assert report.table("events").loaded == 0
+    assert sandbox.request_counts("stripe")["stripe events.list"] == 1
+    assert_equal_to_fresh(snapshot(duckdb_warehouse), fresh, history)
+    assert snapshot(duckdb_warehouse, ["events"])["events"] == history
 
 
 # -- faults ----------------------------------------------------------------------------------

@@ -29,7 +29,6 @@ from integrations.sandbox.vendors.zendesk import Zendesk
 from integrations.sandbox.vendors.zendesk_wire import world_now
 from integrations.zendesk import zendesk_session, zendesk_source
 from tests.integrations.echo_vendor import make_warehouse, query
-from tests.integrations.usage.killed_child import POINTS, killed_run
 
 FAST = RetryPolicy(backoff_initial=0.01, backoff_max=0.05)
 KINDS = ("tickets", "ticket_metrics", "users", "organizations", "satisfaction_ratings")
@@ -301,37 +300,6 @@ def test_drift_fails_loudly_or_evolves_and_malformed_pages_are_retried(
     assert query(warehouse, "select sla_tier, count(*) from raw_zendesk.tickets group by "
                             "sla_tier order by sla_tier") == [
         ("gold", changed), (None, store_count(world_copy, "tickets") - changed)]
-
-
-# dlt 1.31 merges the root table of a table chain (tickets + tickets__tags, ...) from staging
-# with `WHERE _dlt_id IN (<deduplicated keys>)`, which does not remove a row staged twice: a
-# run killed after a staging job committed but before its completion was recorded re-runs
-# the job on resume, and the ticket rows are then merged twice. Tables without nested tables
-# are deduplicated on their primary key and are not affected (the product source passes this
-# point). Reported to the loader's owner; not strict, as a timely kill can miss the window.
-KNOWN_DLT_ROOT_DEDUP_GAP = pytest.mark.xfail(
-    reason="dlt 1.31 does not deduplicate a root table with nested tables re-staged after a "
-           "crash between a staging job's commit and its recorded completion", strict=False)
-
-
-@pytest.mark.parametrize("point", [pytest.param(point, marks=KNOWN_DLT_ROOT_DEDUP_GAP)
-                                   if point == "before_merge" else point for point in POINTS])
-def test_a_first_run_killed_anywhere_is_completed_by_the_next_one(sandbox: SandboxServer,
-                                                                  world_copy: Path,
-                                                                  duckdb_path: Path,
-                                                                  point: str) -> None:
-    warehouse = Warehouse("duckdb", duckdb_path)
-    loader = WarehouseLoader(warehouse)
-    killed_run("zendesk", sandbox.url("zendesk"), duckdb_path, point)
-    assert loader.stored_state("zendesk") == {}     # no cursor stored without its data
-    run(sandbox, loader)
-    run(sandbox, loader, name="zendesk_fresh")
-    for table in (*KINDS, *CHILD_TABLES):
-        assert rows(warehouse, "raw_zendesk", table) == rows(warehouse, "raw_zendesk_fresh",
-                                                            table), table
-    for kind in KINDS:
-        assert query(warehouse, f"select count(*), count(distinct id) from raw_zendesk.{kind}"
-                     ) == [(store_count(world_copy, kind),) * 2]
 
 
 def test_wrong_credentials_give_one_line_naming_the_source(sandbox: SandboxServer,
