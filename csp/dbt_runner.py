@@ -116,7 +116,10 @@ def dbt_args(command: str, *, target_path: Path, log_path: Path,
     (profiles live beside it)."""
     args = [*command.split(), "--project-dir", str(project_dir), "--profiles-dir", str(project_dir),
             "--target-path", str(target_path), "--log-path", str(log_path),
-            "--no-send-anonymous-usage-stats", "--no-version-check", "--no-use-colors"]
+            "--no-send-anonymous-usage-stats", "--no-version-check", "--no-use-colors",
+            # The console gets warnings and errors only; every node's line stays in the log
+            # file under log_path, and the per-node results are returned and published.
+            "--log-level", "warn"]
     if select:
         # Tests run only when every model they read is selected: a partial build must not
         # fail on a test that joins a model this run did not build.
@@ -137,13 +140,35 @@ def run_dbt(warehouse: Warehouse, args: Sequence[str]) -> DbtRun:
 
     started = time.monotonic()
     with _INVOKE_LOCK, _environment({**warehouse.dbt_env(), "DO_NOT_TRACK": "1"}):
-        outcome = dbtRunner().invoke(list(args))
+        try:
+            outcome = dbtRunner().invoke(list(args))
+        finally:
+            _release_duckdb()
     nodes = tuple(_node_result(result) for result in _results(outcome.result))
     error = None if outcome.exception is None else _one_line(outcome.exception)
     target = Path(args[args.index("--target-path") + 1]) if "--target-path" in args else None
     return DbtRun(args=tuple(args), success=bool(outcome.success), nodes=nodes,
                   seconds=round(time.monotonic() - started, 3), error=error,
                   target_path=target)
+
+
+def _release_duckdb() -> None:
+    """Close the DuckDB instance dbt-duckdb keeps open in this process after a run.
+
+    dbt-duckdb caches one DuckDB instance per process (a class-level environment). Left
+    open, the next stage in the same process (validation, activation, the report) cannot
+    open the same file with other settings, e.g. read-only: DuckDB refuses "a connection to
+    same database file with a different configuration".
+    """
+    try:
+        from dbt.adapters.duckdb.connections import DuckDBConnectionManager
+    except ImportError:          # dbt-duckdb not installed: nothing is held open
+        return
+    with DuckDBConnectionManager._LOCK:
+        environment = DuckDBConnectionManager._ENV
+        if environment is not None:
+            environment.close()
+        DuckDBConnectionManager.close_all_connections()
 
 
 @contextmanager
