@@ -10,18 +10,22 @@ with monthly as (
     select * from {{ ref('int_mrr__account_monthly') }}
 ),
 
+first_months as (
+    select account_id, min(month) as cohort_month
+    from monthly
+    group by account_id
+),
+
 cohorts as (
     select
-        account_id,
-        month as cohort_month,
-        segment,
-        mrr as mrr_start
+        monthly.account_id,
+        monthly.month as cohort_month,
+        monthly.segment,
+        monthly.mrr as mrr_start
     from monthly
-    where month = (
-        select min(first_months.month)
-        from monthly as first_months
-        where first_months.account_id = monthly.account_id
-    )
+    inner join first_months
+        on first_months.account_id = monthly.account_id
+        and first_months.cohort_month = monthly.month
 ),
 
 cohort_months as (
