@@ -96,6 +96,9 @@ class Settings:
     sandbox_size: str
     sandbox_seed: int
     slack_webhook_url: Secret | None
+    # Data-quality notices go to the data team, never to the CSMs' alert channels.
+    data_team_slack_channel: str = "#data-quality"
+    data_team_slack_webhook_url: Secret | None = None
 
     @property
     def warehouse(self) -> str:
@@ -179,6 +182,9 @@ def load_settings(environ: Mapping[str, str] | None = None, dotenv: Path | None 
         sandbox_size=reader.choice("SANDBOX_SIZE", ("small", "medium", "large"), "small"),
         sandbox_seed=reader.integer("SANDBOX_SEED", 7, 0, 2**31 - 1),
         slack_webhook_url=webhook,
+        data_team_slack_channel=reader.text("DATA_TEAM_SLACK_CHANNEL", "#data-quality"),
+        data_team_slack_webhook_url=reader.optional_secret_url("DATA_TEAM_SLACK_WEBHOOK_URL",
+                                                               None),
     )
 
 
