@@ -7,7 +7,8 @@ planner, outbox and suppression modules never branch on the engine.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 
@@ -23,22 +24,28 @@ class Db:
     def _sql(self, sql: str) -> str:
         return sql.replace("%s", "?") if self.engine == "duckdb" else sql
 
+    def _run(self, sql: str, params: Sequence[Any]) -> Any:
+        """Execute on the connection itself (DuckDB) or a cursor (psycopg2): DuckDB's
+        `cursor()` opens a second connection, which would sit outside `transaction()`."""
+        if self.engine == "duckdb":
+            return self.conn.execute(self._sql(sql), tuple(params))
+        cursor = self.conn.cursor()
+        cursor.execute(sql, tuple(params))
+        return cursor
+
     def query(self, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
         """Rows as dicts keyed by column name."""
-        cursor = self.conn.cursor()
-        try:
-            cursor.execute(self._sql(sql), tuple(params))
-            names = [column[0] for column in cursor.description]
-            return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
-        finally:
-            cursor.close()
+        result = self._run(sql, params)
+        names = [column[0] for column in result.description]
+        rows = [dict(zip(names, row, strict=True)) for row in result.fetchall()]
+        if self.engine == "postgres":
+            result.close()
+        return rows
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> None:
-        cursor = self.conn.cursor()
-        try:
-            cursor.execute(self._sql(sql), tuple(params))
-        finally:
-            cursor.close()
+        result = self._run(sql, params)
+        if self.engine == "postgres":
+            result.close()
 
     def execute_many(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
         batch = [tuple(row) for row in rows]
@@ -49,6 +56,31 @@ class Db:
             cursor.executemany(self._sql(sql), batch)
         finally:
             cursor.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """Statements inside commit together (one durable write instead of one each)."""
+        if self.engine == "duckdb":
+            self.conn.begin()
+        try:
+            yield
+        except BaseException:
+            self.conn.rollback()
+            raise
+        self.conn.commit()
+
+    def insert_rows(self, statement: str, rows: Sequence[Sequence[Any]], *,
+                    suffix: str = "", chunk: int = 500) -> None:
+        """`statement` ("insert into t (a, b) values") with many rows per statement.
+
+        Both drivers run `executemany` as one statement per row — seconds for a few thousand
+        outbox rows on DuckDB — so rows go in multi-row VALUES lists instead.
+        """
+        for start in range(0, len(rows), chunk):
+            batch = rows[start:start + chunk]
+            values = ", ".join("(" + ", ".join(["%s"] * len(row)) + ")" for row in batch)
+            self.execute(f"{statement} {values} {suffix}",
+                         [value for row in batch for value in row])
 
     def commit(self) -> None:
         """Make the writes so far durable: a killed run keeps everything committed here."""

@@ -84,22 +84,22 @@ def _serialise(blocks: list[Block]) -> list[dict[str, Any]]:
         rendered = [block.to_dict() for block in blocks]
     except SlackObjectFormationError as exc:
         raise BlockKitError(f"Block Kit: {exc}") from None
-    check_message(rendered, "")
+    check_message(rendered, "", per_block=False)      # to_dict validated every block
     return rendered
 
 
-def check_message(blocks: list[dict[str, Any]], text: str) -> None:
+def check_message(blocks: list[dict[str, Any]], text: str, *, per_block: bool = True) -> None:
     """Raise BlockKitError unless Slack would accept `blocks` and `text` as one message.
 
-    Re-parses each block through `slack_sdk`'s models (so a stored payload is validated the
-    same way a freshly built one is) and checks the message-level limits.
+    Checks the message-level limits and, with `per_block`, re-parses each block through
+    `slack_sdk`'s models (so a stored payload is validated as a freshly built one is).
     """
     if len(blocks) > MAX_BLOCKS:
         raise BlockKitError(f"Block Kit: {len(blocks)} blocks; Slack allows {MAX_BLOCKS}")
     if len(text) > MAX_MESSAGE_TEXT:
         raise BlockKitError(f"Block Kit: text of {len(text)} characters; Slack allows "
                             f"{MAX_MESSAGE_TEXT}")
-    for index, block in enumerate(blocks):
+    for index, block in enumerate(blocks if per_block else ()):
         parsed = Block.parse(block)
         if parsed is None:
             raise BlockKitError(f"Block Kit: block {index} has no known type")

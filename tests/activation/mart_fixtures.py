@@ -88,10 +88,8 @@ class Marts:
     def append(self, db: Db, table: str) -> None:
         """Insert this object's rows of `table` into the existing relation."""
         names = [name for name, _ in TABLES[table]]
-        db.execute_many(
-            f"insert into {table} ({', '.join(names)}) "
-            f"values ({', '.join(['%s'] * len(names))})",
-            [[row.get(name) for name in names] for row in self.rows.get(table, [])])
+        db.insert_rows(f"insert into {table} ({', '.join(names)}) values",
+                       [[row.get(name) for name in names] for row in self.rows.get(table, [])])
         db.commit()
 
 
