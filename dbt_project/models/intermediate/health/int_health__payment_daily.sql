@@ -1,9 +1,10 @@
-{#- Grain: account_id, date. Payment, 0..100: on time = 100; over the invoices due in the last
-    90 days, each day the oldest one has been overdue on that day costs
-    `payment_points_per_overdue_day` and each failed payment attempt
-    `payment_points_per_failed_attempt` (seed health_norms). An invoice counts as overdue on a
-    day after its due day while it is still unpaid on that day, so the history is what the
-    day knew. Missing for an account without a Stripe customer. -#}
+{#- Grain: account_id, date. Payment, 0..100: on time = 100. Each day the longest-overdue
+    invoice due in the last 90 days had been overdue on that day costs
+    `payment_points_per_overdue_day`, and each payment attempt that failed in the last 90 days
+    `payment_points_per_failed_attempt` (seed health_norms). Both are dated, so a past day
+    scores what was known on it: an invoice counts as overdue after its due day while still
+    unpaid on that day, a failure from the day Stripe recorded the failed charge. Missing for an
+    account without a Stripe customer. -#}
 with days as (
 
     select account_id, date, segment from {{ ref('int_health__account_days') }}
@@ -13,7 +14,7 @@ with days as (
 
 customers as (
 
-    select distinct account_id
+    select source_record_id as customer_id, account_id
     from {{ ref('int_identity__account_keys') }}
     where source_system = 'stripe'
 
@@ -21,12 +22,21 @@ customers as (
 
 invoices as (
 
-    select account_id, invoice_id, due_on, paid_on, failed_attempts
+    select account_id, due_on, paid_on
     from {{ ref('int_billing__payment_issues') }}
 
 ),
 
-invoice_days as (
+failures as (
+
+    select customers.account_id, cast(charges.created_at as date) as failed_on
+    from {{ ref('stg_stripe__charges') }} as charges
+    inner join customers on charges.customer_id = customers.customer_id
+    where charges.status = 'failed'
+
+),
+
+overdue_days as (
 
     select
         days.account_id,
@@ -34,13 +44,24 @@ invoice_days as (
         max(case when invoices.due_on < days.date
                   and (invoices.paid_on is null or invoices.paid_on > days.date)
                  then {{ dbt.datediff('invoices.due_on', 'days.date', 'day') }}
-                 else 0 end) as max_days_overdue,
-        sum(coalesce(invoices.failed_attempts, 0)) as failed_attempts_90d
+                 else 0 end) as max_days_overdue
     from days
     inner join invoices
         on days.account_id = invoices.account_id
         and invoices.due_on <= days.date
         and invoices.due_on > {{ dbt.dateadd('day', -90, 'days.date') }}
+    group by days.account_id, days.date
+
+),
+
+failure_days as (
+
+    select days.account_id, days.date, count(*) as failed_attempts_90d
+    from days
+    inner join failures
+        on days.account_id = failures.account_id
+        and failures.failed_on <= days.date
+        and failures.failed_on > {{ dbt.dateadd('day', -90, 'days.date') }}
     group by days.account_id, days.date
 
 ),
@@ -56,19 +77,20 @@ final as (
     select
         days.account_id,
         days.date,
-        coalesce(invoice_days.max_days_overdue, 0) as max_days_overdue,
-        coalesce(invoice_days.failed_attempts_90d, 0) as failed_attempts_90d,
-        case when customers.account_id is not null then
+        coalesce(overdue_days.max_days_overdue, 0) as max_days_overdue,
+        coalesce(failure_days.failed_attempts_90d, 0) as failed_attempts_90d,
+        case when days.account_id in (select account_id from customers) then
             greatest(0.0, 100.0
                 - norms.payment_points_per_overdue_day
-                    * coalesce(invoice_days.max_days_overdue, 0)
+                    * coalesce(overdue_days.max_days_overdue, 0)
                 - norms.payment_points_per_failed_attempt
-                    * coalesce(invoice_days.failed_attempts_90d, 0))
+                    * coalesce(failure_days.failed_attempts_90d, 0))
         end as payment_score
     from days
-    left join invoice_days
-        on days.account_id = invoice_days.account_id and days.date = invoice_days.date
-    left join customers on days.account_id = customers.account_id
+    left join overdue_days
+        on days.account_id = overdue_days.account_id and days.date = overdue_days.date
+    left join failure_days
+        on days.account_id = failure_days.account_id and days.date = failure_days.date
     left join norms on days.segment = norms.segment
 
 )

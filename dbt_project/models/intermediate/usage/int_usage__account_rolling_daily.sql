@@ -1,9 +1,13 @@
 {#- Grain: account_id, date (every day of int_health__account_days). Usage over the 30 days
-    ending on the day and the 30 before them: the windows the health components, expansion
-    signals and activation read. days_observed says how many days of the account's customer
+    ending on the day and the 30 before them, and over the var `health_growth_window_days`
+    days ending on the day and as many before (data growth): the windows the health
+    components and expansion signals read. days_observed says how many days of the account's customer
     history the windows could see, so a component can tell "no use" from "too new to know". -#}
 {%- set window_30 = 'partition by days.account_id order by days.date rows between 29 preceding and current row' -%}
-{%- set window_prior_30 = 'partition by days.account_id order by days.date rows between 59 preceding and 30 preceding' %}
+{%- set window_prior_30 = 'partition by days.account_id order by days.date rows between 59 preceding and 30 preceding' -%}
+{%- set growth_days = var('health_growth_window_days') | int -%}
+{%- set window_growth = 'partition by days.account_id order by days.date rows between ' ~ (growth_days - 1) ~ ' preceding and current row' -%}
+{%- set window_prior_growth = 'partition by days.account_id order by days.date rows between ' ~ (2 * growth_days - 1) ~ ' preceding and ' ~ growth_days ~ ' preceding' %}
 with days as (
 
     select account_id, date, days_observed from {{ ref('int_health__account_days') }}
@@ -33,6 +37,10 @@ final as (
         sum(coalesce(usage.active_users, 0)) over ({{ window_30 }}) as active_user_days_30d,
         sum(coalesce(usage.active_users, 0)) over ({{ window_prior_30 }})
             as active_user_days_prior_30d,
+        sum(coalesce(usage.active_users, 0)) over ({{ window_growth }})
+            as active_user_days_growth_window,
+        sum(coalesce(usage.active_users, 0)) over ({{ window_prior_growth }})
+            as active_user_days_prior_growth_window,
         max(coalesce(usage.active_users, 0)) over ({{ window_30 }}) as peak_active_users_30d,
         sum(coalesce(usage.events, 0)) over ({{ window_30 }}) as events_30d,
         sum(coalesce(usage.events, 0)) over ({{ window_prior_30 }}) as events_prior_30d,
