@@ -17,7 +17,7 @@ import pytest
 
 from csp.dbt_runner import DbtRun
 from csp.warehouse import Warehouse
-from tests.dbt.conftest import BuiltWarehouse, DbtInvoke
+from tests.dbt_fixtures import BuiltWarehouse, DbtInvoke
 from tests.integrations.echo_vendor import query
 
 # Longer than the lookbacks (3 days) and the 7-day change, so the catching-up run must both

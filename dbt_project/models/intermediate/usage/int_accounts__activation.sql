@@ -102,9 +102,11 @@ final as (
         activated.account_id,
         activated.segment,
         activated.started_on,
-        activated.activated_on,
-        {{ dbt.datediff('activated.started_on', 'activated.activated_on', 'day') }}
-            as days_to_activation,
+        case when activated.started_on >= history.first_date then activated.activated_on end
+            as activated_on,
+        case when activated.started_on >= history.first_date then
+            {{ dbt.datediff('activated.started_on', 'activated.activated_on', 'day') }}
+        end as days_to_activation,
         activated.deadline_days,
         case
             when activated.started_on < history.first_date then 'before_history'
