@@ -99,45 +99,85 @@ subscription_months as (
     where subscriptions.status not in ('incomplete', 'incomplete_expired')
 ),
 
-latest_listings as (
+{#- Each item state is valid from its effective_at until the item's next state or the
+    subscription's next full listing (which drops items it does not list), whichever comes
+    first; a state counts at a month end T when effective_at < T <= valid_to. Intervals are
+    joined to the short list of month ends rather than every month to every history row. -#}
+item_changes as (
     select
-        subscription_months.subscription_id,
-        subscription_months.month,
-        max(items.effective_at) as listed_at
-    from subscription_months
-    inner join items
-        on items.subscription_id = subscription_months.subscription_id
-        and items.is_full_listing
-        and items.effective_at < subscription_months.month_end_at
-    group by subscription_months.subscription_id, subscription_months.month
+        items.*,
+        lead(effective_at) over (
+            partition by subscription_id, subscription_item_id order by effective_at
+        ) as next_change_at
+    from (
+        select
+            items.*,
+            row_number() over (
+                partition by subscription_id, subscription_item_id, effective_at
+                order by source_priority desc
+            ) as tie_rank
+        from items
+    ) as items
+    where tie_rank = 1
+),
+
+item_sequence as (
+    select
+        subscription_id, subscription_item_id, effective_at, next_change_at, is_removed,
+        product_id, quantity, unit_amount, billing_interval, interval_count, 0 as is_listing
+    from item_changes
+    union all
+    select distinct
+        subscription_id,
+        cast(null as {{ dbt.type_string() }}),
+        effective_at,
+        cast(null as timestamp),
+        false,
+        cast(null as {{ dbt.type_string() }}),
+        cast(null as integer),
+        cast(null as {{ dbt.type_numeric() }}),
+        cast(null as {{ dbt.type_string() }}),
+        cast(null as integer),
+        1
+    from items
+    where is_full_listing
+),
+
+item_intervals as (
+    select
+        *,
+        min(case when is_listing = 1 then effective_at end) over (
+            partition by subscription_id
+            order by effective_at, is_listing desc
+            rows between 1 following and unbounded following
+        ) as next_listing_at
+    from item_sequence
 ),
 
 item_states as (
     select
         subscription_months.subscription_id,
         subscription_months.month,
-        items.subscription_item_id,
-        items.is_removed,
-        items.product_id,
-        items.quantity,
-        items.unit_amount * items.quantity
-            / {{ billing_period_months('items.billing_interval', 'items.interval_count') }}
-            as item_mrr,
-        {{ billing_period_months('items.billing_interval', 'items.interval_count') }}
-            as period_months,
-        row_number() over (
-            partition by subscription_months.subscription_id, subscription_months.month,
-                items.subscription_item_id
-            order by items.effective_at desc, items.source_priority desc
-        ) as state_rank
-    from subscription_months
-    inner join latest_listings
-        on latest_listings.subscription_id = subscription_months.subscription_id
-        and latest_listings.month = subscription_months.month
-    inner join items
-        on items.subscription_id = subscription_months.subscription_id
-        and items.effective_at >= latest_listings.listed_at
-        and items.effective_at < subscription_months.month_end_at
+        item_intervals.subscription_item_id,
+        item_intervals.product_id,
+        item_intervals.quantity,
+        item_intervals.unit_amount * item_intervals.quantity
+            / {{ billing_period_months('item_intervals.billing_interval',
+                                       'item_intervals.interval_count') }} as item_mrr,
+        {{ billing_period_months('item_intervals.billing_interval',
+                                 'item_intervals.interval_count') }} as period_months
+    from item_intervals
+    inner join month_ends
+        on item_intervals.effective_at < month_ends.month_end_at
+        and (item_intervals.next_change_at is null
+             or month_ends.month_end_at <= item_intervals.next_change_at)
+        and (item_intervals.next_listing_at is null
+             or month_ends.month_end_at <= item_intervals.next_listing_at)
+    inner join subscription_months
+        on subscription_months.subscription_id = item_intervals.subscription_id
+        and subscription_months.month = month_ends.month
+    where item_intervals.is_listing = 0
+        and not item_intervals.is_removed
 ),
 
 active_items as (
@@ -148,7 +188,6 @@ active_items as (
             order by item_mrr desc, subscription_item_id
         ) as size_rank
     from item_states
-    where state_rank = 1 and not is_removed
 ),
 
 gross as (
@@ -166,27 +205,39 @@ gross as (
     group by active_items.subscription_id, active_items.month
 ),
 
+discount_intervals as (
+    select
+        history.*,
+        lead(effective_at) over (
+            partition by subscription_id order by effective_at
+        ) as next_change_at
+    from (
+        select
+            history.*,
+            row_number() over (
+                partition by subscription_id, effective_at order by source_priority desc
+            ) as tie_rank
+        from {{ ref('int_billing__subscription_discount_history') }} as history
+    ) as history
+    where tie_rank = 1
+),
+
 discounts as (
     select
-        subscription_months.subscription_id,
-        subscription_months.month,
-        case
-            when history.coupon_id is not null
-                and coalesce(history.discount_duration, '') <> 'once'
-                and (history.discount_end_at is null
-                     or history.discount_end_at >= subscription_months.month_end_at)
-            then history.coupon_id
-        end as coupon_id,
-        history.discount_percent_off,
-        history.discount_amount_off,
-        row_number() over (
-            partition by subscription_months.subscription_id, subscription_months.month
-            order by history.effective_at desc, history.source_priority desc
-        ) as discount_rank
-    from subscription_months
-    inner join {{ ref('int_billing__subscription_discount_history') }} as history
-        on history.subscription_id = subscription_months.subscription_id
-        and history.effective_at < subscription_months.month_end_at
+        discount_intervals.subscription_id,
+        month_ends.month,
+        discount_intervals.coupon_id,
+        discount_intervals.discount_percent_off,
+        discount_intervals.discount_amount_off
+    from discount_intervals
+    inner join month_ends
+        on discount_intervals.effective_at < month_ends.month_end_at
+        and (discount_intervals.next_change_at is null
+             or month_ends.month_end_at <= discount_intervals.next_change_at)
+    where discount_intervals.coupon_id is not null
+        and coalesce(discount_intervals.discount_duration, '') <> 'once'
+        and (discount_intervals.discount_end_at is null
+             or discount_intervals.discount_end_at >= month_ends.month_end_at)
 ),
 
 priced as (
@@ -212,7 +263,6 @@ priced as (
     left join discounts
         on discounts.subscription_id = subscription_months.subscription_id
         and discounts.month = subscription_months.month
-        and discounts.discount_rank = 1
 )
 
 select
