@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
+from datetime import date
 from pathlib import Path
 
 from csp.settings import SettingsError, load_settings
@@ -44,16 +45,20 @@ def build_parser() -> argparse.ArgumentParser:
                     "health, retention and expansion marts, acted on in Slack and the CRM.",
     )
     sub = parser.add_subparsers(title="commands", metavar="COMMAND")
-    commands.add_demo(sub)
-    commands.add_config(sub)
-    commands.add_sandbox(sub)
-    commands.add_ingest(sub)
-    commands.add_activate(sub)
-    commands.add_transform(sub)
-    commands.add_validate(sub)
-    commands.add_report(sub)
-    commands.add_doctor(sub)
+    # In the order a data engineer meets them: try it, run it, its stages, then the tools.
+    for add in (commands.add_demo, commands.add_run, commands.add_sandbox, commands.add_ingest,
+                commands.add_transform, commands.add_validate, commands.add_activate,
+                commands.add_report, commands.add_doctor, commands.add_config):
+        add(sub)
     return parser
+
+
+def iso_date(text: str) -> date:
+    """An argparse type for YYYY-MM-DD options, with a message naming the bad value."""
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date (YYYY-MM-DD)") from None
 
 
 def settings_or_exit():  # type: ignore[no-untyped-def]

@@ -18,6 +18,7 @@ from urllib.parse import urlsplit, urlunsplit
 import hypothesis  # noqa: F401  (see below)
 import psycopg2
 import pytest
+from prefect.testing.utilities import prefect_test_harness
 
 # Imported up front on purpose: hypothesis's pytest plugin otherwise imports it lazily in the
 # terminal summary, where CPython 3.11.7's assertion-rewrite parse can fail with "AST
@@ -28,6 +29,14 @@ os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 # The generated sandbox world and servers over it (`small_world`, `world_copy`, `sandbox`);
 # raw layers ingested from it and dbt runs over them (`raw_duckdb`, `built_postgres`, ...).
 pytest_plugins = ["tests.world_fixtures", "tests.dbt_fixtures"]
+
+
+@pytest.fixture(scope="session")
+def prefect_harness() -> Iterator[None]:
+    """One temporary Prefect server (and database) for every flow test of the session:
+    starting one takes tens of seconds on a busy two-core machine."""
+    with prefect_test_harness(server_startup_timeout=120):
+        yield
 
 
 @pytest.fixture(scope="session")

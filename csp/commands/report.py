@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import argparse
-from datetime import date
 from pathlib import Path
 from typing import Any
 
-from csp.cli import UserError, settings_or_exit
+from csp.cli import UserError, iso_date, settings_or_exit
 from csp.warehouse import Warehouse
 
 DEFAULT_REPORT = Path("reports/customer_success_report.html")
@@ -21,16 +20,9 @@ def add_report(sub: Any) -> None:
                     "Example: csp report --out /tmp/cs.html --as-of 2026-10-31")
     parser.add_argument("--out", type=Path, default=DEFAULT_REPORT,
                         help=f"where to write it (default {DEFAULT_REPORT})")
-    parser.add_argument("--as-of", type=_day, default=None,
+    parser.add_argument("--as-of", type=iso_date, default=None,
                         help="report date, YYYY-MM-DD (default: the newest health day)")
     parser.set_defaults(run=run_report)
-
-
-def _day(text: str) -> date:
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {text!r}") from None
 
 
 def run_report(args: argparse.Namespace) -> int:

@@ -113,7 +113,7 @@ def test_cli_writes_the_report_and_names_a_missing_warehouse(
     with pytest.raises(SystemExit) as bad_date:
         main(["report", "--as-of", "31/10/2026"])
     assert bad_date.value.code == 2
-    assert "not a date (YYYY-MM-DD): '31/10/2026'" in capsys.readouterr().err
+    assert "'31/10/2026' is not a date (YYYY-MM-DD)" in capsys.readouterr().err
 
 
 def test_axis_helpers() -> None:
