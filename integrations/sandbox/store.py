@@ -92,19 +92,23 @@ class VendorObject:
 
 
 class Sink:
-    """What a renderer may do: upsert vendor objects, read their previous version, add events."""
+    """What a renderer may do: upsert vendor objects, read their previous version, add events.
+
+    This one writes at once (the server's write routes use it inside their own transaction);
+    the generator's `BufferedSink` batches the same writes.
+    """
+
+    UPSERT = ("insert into objects (vendor, kind, id, created, updated, deleted, body) "
+              "values (?, ?, ?, ?, ?, ?, ?) on conflict (vendor, kind, id) do update set "
+              "updated = excluded.updated, deleted = excluded.deleted, body = excluded.body")
+    APPEND = "insert into events (seq, vendor, id, type, created, body) values (?, ?, ?, ?, ?, ?)"
 
     def __init__(self, conn: sqlite3.Connection) -> None:
         self._conn = conn
+        self._last_seq: int | None = None
 
     def upsert(self, obj: VendorObject) -> None:
-        self._conn.execute(
-            "insert into objects (vendor, kind, id, created, updated, deleted, body) "
-            "values (?, ?, ?, ?, ?, ?, ?) on conflict (vendor, kind, id) do update set "
-            "updated = excluded.updated, deleted = excluded.deleted, body = excluded.body",
-            (obj.vendor, obj.kind, obj.id, obj.created, obj.updated, int(obj.deleted),
-             json.dumps(obj.body, separators=(",", ":"))),
-        )
+        self._conn.execute(self.UPSERT, _object_row(obj))
 
     def previous(self, vendor: str, kind: str, object_id: str) -> dict[str, Any] | None:
         row = self._conn.execute(
@@ -113,12 +117,24 @@ class Sink:
         ).fetchone()
         return json.loads(row[0]) if row else None
 
+    def next_event_seq(self) -> int:
+        """The `seq` the next appended event gets: events are numbered in the order they
+        are appended, across the world, so an id derived from it is unique and the same
+        for every run of a seed (see `stripe_events.event_object`)."""
+        if self._last_seq is None:
+            self._last_seq = int(self._conn.execute(
+                "select coalesce(max(seq), 0) from events").fetchone()[0])
+        return self._last_seq + 1
+
     def append_event(self, vendor: str, event_id: str, event_type: str, created: float,
                      body: dict[str, Any]) -> None:
-        self._conn.execute(
-            "insert into events (vendor, id, type, created, body) values (?, ?, ?, ?, ?)",
-            (vendor, event_id, event_type, created, json.dumps(body, separators=(",", ":"))),
-        )
+        seq = self.next_event_seq()
+        self._write_event((seq, vendor, event_id, event_type, created,
+                           json.dumps(body, separators=(",", ":"))))
+        self._last_seq = seq
+
+    def _write_event(self, row: tuple[Any, ...]) -> None:
+        self._conn.execute(self.APPEND, row)
 
     def put_usage(self, rows: list[dict[str, Any]]) -> None:
         """Store `UsageDay` rows (see `domain.UsageDay`), replacing any for the same day/account."""
@@ -129,6 +145,57 @@ class Sink:
               json.dumps(r["gated_attempts"], separators=(",", ":")), r["limit_hits"], r["plan"])
              for r in rows],
         )
+
+
+class BufferedSink(Sink):
+    """A `Sink` that keeps writes in memory and sends them with one `executemany` per table
+    (`flush`): a statement per object was most of the generator's write cost.
+
+    Reads of a previous version see the buffered writes. The buffer is flushed when it holds
+    `limit` writes, so memory stays bounded whatever a day or a fixture file holds.
+    """
+
+    def __init__(self, conn: sqlite3.Connection, limit: int = 20_000) -> None:
+        super().__init__(conn)
+        self._limit = limit
+        self._objects: dict[tuple[str, str, str], tuple[Any, ...]] = {}
+        self._events: list[tuple[Any, ...]] = []
+
+    def upsert(self, obj: VendorObject) -> None:
+        row = _object_row(obj)
+        pending = self._objects.get(row[:3])
+        if pending is not None:         # the stored creation time wins, as in the upsert
+            row = (*row[:3], pending[3], *row[4:])
+        self._objects[row[:3]] = row
+        self._flush_if_full()
+
+    def previous(self, vendor: str, kind: str, object_id: str) -> dict[str, Any] | None:
+        pending = self._objects.get((vendor, kind, object_id))
+        if pending is not None:
+            return json.loads(pending[6])
+        return super().previous(vendor, kind, object_id)
+
+    def _write_event(self, row: tuple[Any, ...]) -> None:
+        self._events.append(row)
+        self._flush_if_full()
+
+    def _flush_if_full(self) -> None:
+        if len(self._objects) + len(self._events) >= self._limit:
+            self.flush()
+
+    def flush(self) -> None:
+        """Write everything buffered (inside the caller's transaction)."""
+        if self._objects:
+            self._conn.executemany(self.UPSERT, list(self._objects.values()))
+            self._objects.clear()
+        if self._events:
+            self._conn.executemany(self.APPEND, self._events)
+            self._events.clear()
+
+
+def _object_row(obj: VendorObject) -> tuple[Any, ...]:
+    return (obj.vendor, obj.kind, obj.id, obj.created, obj.updated, int(obj.deleted),
+            json.dumps(obj.body, separators=(",", ":")))
 
 
 Renderer = Callable[[dict[str, Any], Sink], None]
@@ -154,8 +221,11 @@ def connect(path: Path) -> sqlite3.Connection:
 class WorldWriter:
     """The generator's and fixture loader's only way in: canonical records and usage rows.
 
-    Writes are batched into one transaction per simulated day (`commit_day`), so a server
-    reading concurrently sees whole days, and a killed generator leaves the last whole day.
+    Writes are buffered (`BufferedSink`) and committed in one transaction per simulated day
+    (`commit_day`), so a server reading concurrently sees whole days, and a killed generator
+    leaves the last whole day. The transaction is taken for writing from its start
+    (`begin immediate`): event numbers are read from the store while the day is simulated,
+    so no route may append events in between (routes wait for the day to commit).
     """
 
     def __init__(self, path: Path) -> None:
@@ -163,8 +233,9 @@ class WorldWriter:
 
         self.path = path
         self.conn = connect(path)
-        self.sink = Sink(self.conn)
-        self.conn.execute("begin")
+        self.conn.execute("pragma cache_size = -65536")
+        self.sink = BufferedSink(self.conn)
+        self.conn.execute("begin immediate")
 
     def put(self, kind: str, record: dict[str, Any]) -> None:
         for render in _RENDERERS.get(kind, ()):
@@ -183,10 +254,13 @@ class WorldWriter:
         self.conn.execute("insert or replace into meta values (?, ?)", (key, json.dumps(value)))
 
     def commit_day(self) -> None:
+        self.sink.flush()
         self.conn.execute("commit")
-        self.conn.execute("begin")
+        self.conn.execute("begin immediate")
+        self.sink = BufferedSink(self.conn)    # events appended by routes meanwhile count
 
     def close(self) -> None:
+        self.sink.flush()
         self.conn.execute("commit")
         self.conn.close()
 

@@ -9,7 +9,6 @@ the top-level fields that changed, exactly as Stripe reports them. Used by the r
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -50,19 +49,20 @@ def save(sink: Sink, kind: str, body: dict[str, Any], *, updated: float) -> Chan
     return Change(kind, previous, body)
 
 
-def event_object(event_type: str, change: Change, at: float,
+def event_object(event_type: str, change: Change, at: float, seq: int,
                  request: dict[str, str | None] | None = None) -> dict[str, Any]:
-    """The `event` announcing `change` at time `at`.
+    """The `event` announcing `change` at time `at`, the world's `seq`-th event.
 
-    The id is derived from the object id, time, type and new content, so regenerating a world
-    yields the same event ids and two different changes never share one.
+    The id is derived from the event's number in the world's event stream (and the object
+    and type, so ids look unrelated): unique like a real Stripe event id even when one
+    object changes twice in a second to the same content, and the same for every run of a
+    seed.
     """
     data: dict[str, Any] = {"object": change.current}
     if event_type.endswith(".updated") and not change.is_new:
         data["previous_attributes"] = change.previous_attributes()
-    digest = json.dumps(change.current, sort_keys=True, separators=(",", ":"))
     return {
-        "id": derived_id("evt", change.current["id"], int(at), event_type, digest),
+        "id": derived_id("evt", seq, change.current["id"], event_type),
         "object": "event",
         "api_version": API_VERSION,
         "created": int(at),
@@ -78,7 +78,7 @@ def announce(sink: Sink, change: Change, event_types: list[str], at: float,
              request: dict[str, str | None] | None = None) -> None:
     """Append one event per type in `event_types`, in order, all for the same change."""
     for event_type in event_types:
-        event = event_object(event_type, change, at, request)
+        event = event_object(event_type, change, at, sink.next_event_seq(), request)
         sink.append_event(VENDOR, event["id"], event_type, event["created"], event)
 
 

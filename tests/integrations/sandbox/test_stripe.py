@@ -31,6 +31,7 @@ from integrations.sandbox.routing import Request, Response
 from integrations.sandbox.server import SandboxServer
 from integrations.sandbox.store import WorldReader, WorldWriter
 from integrations.sandbox.vendors.stripe import Stripe
+from integrations.sandbox.vendors.stripe_events import announce, created_or_updated, save
 from tests.vendor_specs import VENDOR_SPECS
 
 SPEC_DIR = VENDOR_SPECS / "stripe"
@@ -486,6 +487,25 @@ def test_unchanged_records_store_nothing_and_event_ids_are_reproducible(
                                        industry="fintech"))
     writer.close()
     assert [e["id"] for e in events(first)] == ids
+
+
+def test_one_object_changed_twice_in_a_second_to_the_same_content_gets_two_event_ids(
+        tmp_path: Path) -> None:
+    """Event ids once derived from (object, second, type, content): flipping a customer's
+    email a -> b -> a -> b within one second announced `b` twice under one id."""
+    def flip(path: Path) -> list[str]:
+        writer = WorldWriter(path)
+        customer = {"id": "cus_flip", "object": "customer", "created": int(T0)}
+        for email in ("a@flip.example", "b@flip.example", "a@flip.example", "b@flip.example"):
+            change = save(writer.sink, "customers", {**customer, "email": email}, updated=T0)
+            assert change is not None
+            announce(writer.sink, change, created_or_updated(change, "customer"), T0)
+        writer.close()
+        return [event["id"] for event in WorldReader(path).iter_events("stripe")]
+
+    ids = flip(tmp_path / "1.sqlite")
+    assert len(ids) == len(set(ids)) == 4
+    assert flip(tmp_path / "2.sqlite") == ids
 
 
 def test_an_invoice_cannot_lose_the_discount_it_shows(tmp_path: Path) -> None:
