@@ -61,12 +61,17 @@ def main() -> None:
         print(f"\npeak memory before validating: {baseline:.0f} MiB (GX and drivers imported)")
         print(f"{'suite':<20}{'expectations':>13}{'failed':>8}{'seconds':>9}{'peak MiB':>10}")
         started = time.perf_counter()
+        failures = []
         for suite in catalog.domains(SOURCES, values):
             begun = time.perf_counter()
             (verdict,) = runner.validate(warehouse, [suite], values, Path(folder) / "gx").verdicts
             print(f"{suite.name:<20}{verdict.evaluated:>13}{len(verdict.failures):>8}"
                   f"{time.perf_counter() - begun:>9.1f}{peak_rss_mib():>10.0f}")
+            failures += verdict.failures
         print(f"{'total':<41}{time.perf_counter() - started:>9.1f}{peak_rss_mib():>10.0f}")
+        for failure in failures:
+            print(f"failed: {failure.suite} {failure.asset} {failure.expectation} "
+                  f"[{failure.column}] observed {failure.observed}")
 
 
 if __name__ == "__main__":
