@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import threading
 import time
 from collections import Counter
@@ -30,6 +31,7 @@ PROJECT_DIR = Path(__file__).resolve().parents[1] / "dbt_project"
 _INVOKE_LOCK = threading.Lock()
 
 FAILED_STATUSES = frozenset({"error", "fail", "runtime error"})
+_ERROR_HEADER = re.compile(r"^[A-Za-z ]*Error in [a-z_ ]+ \S+")
 
 
 @dataclass(frozen=True)
@@ -50,9 +52,12 @@ class NodeResult:
         return self.status in FAILED_STATUSES
 
     def problem(self) -> str:
-        """`name: message` on one line, for errors that name the failed nodes."""
-        text = (self.message or self.status).strip().splitlines()
-        return f"{self.name}: {text[0] if text else self.status}"
+        """`name: reason` on one line, for errors that name the failed nodes. dbt's messages
+        open with a header (`Runtime Error in test <name> (<path>)`); the reason is below it."""
+        lines = [line.strip() for line in (self.message or "").splitlines() if line.strip()]
+        if len(lines) > 1 and _ERROR_HEADER.match(lines[0]):
+            lines = lines[1:]
+        return f"{self.name}: {lines[0] if lines else self.status}"
 
 
 @dataclass(frozen=True)
