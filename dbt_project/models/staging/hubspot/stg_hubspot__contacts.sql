@@ -7,8 +7,6 @@ select
     cast(id as {{ dbt.type_string() }}) as contact_id,
     nullif(trim(properties__associatedcompanyid), '') as company_id,
     nullif(lower(trim(properties__email)), '') as email,
-    properties__firstname as first_name,
-    properties__lastname as last_name,
     properties__jobtitle as job_title,
     case lower(trim(properties__csp_contact_role))
         when 'end_user' then 'user'

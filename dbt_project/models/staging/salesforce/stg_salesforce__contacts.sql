@@ -15,9 +15,6 @@ select
     cast(id as {{ dbt.type_string() }}) as contact_id,
     nullif(trim(account_id), '') as account_id,
     nullif(lower(trim(email)), '') as email,
-    first_name,
-    last_name,
-    title as job_title,
     case role_key when 'end_user' then 'user' else role_key end as role,
     {{ to_utc_timestamp('created_date') }} as created_at,
     cast(cast(nullif(trim(last_activity_date), '') as date) as {{ dbt.type_timestamp() }})

@@ -5,8 +5,6 @@
 select
     cast(id as {{ dbt.type_string() }}) as user_id,
     nullif(lower(trim(email)), '') as email,
-    first_name,
-    last_name,
-    coalesce(name, trim(coalesce(first_name, '') || ' ' || coalesce(last_name, ''))) as full_name,
+    name as full_name,
     coalesce(is_active, true) as is_active
 from {{ source('salesforce', 'users') }}

@@ -33,7 +33,6 @@ select
     tickets.id as ticket_id,
     cast(tickets.organization_id as {{ dbt.type_string() }}) as organization_id,
     tickets.requester_id,
-    tickets.assignee_id,
     coalesce(
         ticket_tags.category_tag,
         case lower(tickets.type)
