@@ -6,7 +6,7 @@ import argparse
 from datetime import date
 from typing import Any
 
-from csp.cli import settings_or_exit
+from csp.cli import iso_date, settings_or_exit
 
 
 def add_transform(sub: Any) -> None:
@@ -20,16 +20,9 @@ def add_transform(sub: Any) -> None:
                         help="dbt node selection (repeatable; default: the whole project)")
     parser.add_argument("--full-refresh", action="store_true",
                         help="rebuild incremental models from scratch")
-    parser.add_argument("--as-of", type=_iso_date, default=None, metavar="YYYY-MM-DD",
+    parser.add_argument("--as-of", type=iso_date, default=None, metavar="YYYY-MM-DD",
                         help="build daily history up to this day (default: newest data)")
     parser.set_defaults(run=run_transform)
-
-
-def _iso_date(text: str) -> date:
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a date (YYYY-MM-DD)") from None
 
 
 def run_transform(args: argparse.Namespace) -> int:

@@ -1,6 +1,6 @@
 {#- Grain: csm_id, date. Each CSM's book on each day of int_dates, by the account's current
-    owner in the CRM (ownership history is not recorded; accounts without an owner form the
-    book 'unassigned'). An account is in the book on a day when it pays in that month
+    owner in the CRM (dim_accounts; ownership history is not recorded; accounts without an
+    owner — e.g. billing-only accounts — form the book 'unassigned'). An account is in the book on a day when it pays in that month
     (month-end MRR, int_mrr__account_monthly). at_risk_arr: ARR of those whose health band that
     day is at_risk or critical. renewals_due_90d: accounts with an annual renewal in the next 90
     days (monthly terms renew continuously). nrr_trailing_12m: MRR now of the accounts paying
@@ -19,7 +19,7 @@ with dates as (
 owners as (
 
     select account_id, coalesce(csm_id, 'unassigned') as csm_id
-    from {{ ref('int_accounts') }}
+    from {{ ref('dim_accounts') }}
 
 ),
 

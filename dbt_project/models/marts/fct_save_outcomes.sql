@@ -187,5 +187,5 @@ select
     cast(case when judged.outcome = 'saved' then judged.renewal_month_mrr else 0 end
         as {{ dbt.type_numeric() }}) as mrr_saved
 from judged
-left join {{ ref('int_accounts') }} as accounts
+left join {{ ref('dim_accounts') }} as accounts
     on accounts.account_id = judged.account_id
