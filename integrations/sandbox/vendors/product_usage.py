@@ -102,10 +102,12 @@ def _seat_users(workspace_id: str, count: int) -> tuple[ProductUser, ...]:
 
 
 def _row_counts(row: dict[str, Any]) -> Iterable[tuple[str, str, int]]:
-    """(event type, feature, count) of a row. Limit hits are attributed to the feature used
-    most that day (ties by name): the one whose use ran into the plan's limit."""
-    yield from ((FEATURE_USED, f, n) for f, n in row["feature_events"].items())
-    yield from ((GATED_ATTEMPT, f, n) for f, n in row["gated_attempts"].items())
+    """(event type, feature, count) of a row, features by name (the row's key order is not
+    part of its content: a row reloaded from a fixture must deal its events identically).
+    Limit hits are attributed to the feature used most that day (ties by name): the one
+    whose use ran into the plan's limit."""
+    yield from ((FEATURE_USED, f, n) for f, n in sorted(row["feature_events"].items()))
+    yield from ((GATED_ATTEMPT, f, n) for f, n in sorted(row["gated_attempts"].items()))
     if row["limit_hits"] and row["feature_events"]:
         busiest = max(row["feature_events"].items(), key=lambda item: (item[1], item[0]))[0]
         yield LIMIT_HIT, busiest, int(row["limit_hits"])
