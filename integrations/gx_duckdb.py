@@ -31,6 +31,10 @@ _OPEN: weakref.WeakSet[Any] = weakref.WeakSet()
 class ReadOnlyDuckDBDialect(Dialect):  # type: ignore[misc]
     """duckdb-engine without transactions: validation queries run in autocommit."""
 
+    # As duckdb-engine itself: no SQL compilation cache (said explicitly, so SQLAlchemy does
+    # not warn on every query).
+    supports_statement_cache = False
+
     def connect(self, *cargs: Any, **cparams: Any) -> Any:
         connection = super().connect(*cargs, **cparams)
         _OPEN.add(connection)
