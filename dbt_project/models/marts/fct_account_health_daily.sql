@@ -8,7 +8,8 @@
     health_score = Σ wᵢ·sᵢ ÷ Σ wᵢ over the components that have data that day (weights per
     segment from seed health_weights), so a missing component hands its weight to the others
     and is listed in missing_components. The band is the segment's highest band in seed
-    health_bands whose min_score the score reaches. main_driver is the component whose share of
+    health_bands whose min_score the score reaches; needs_intervention is a score below the
+    segment's intervention_threshold (seed health_norms). main_driver is the component whose share of
     the score (wᵢ·sᵢ ÷ Σ wᵢ) moved most over 7 days, so an alert can say why.
     Incremental: a run recomputes its last var `health_lookback_days` days and everything newer;
     the changes read the scores 7 and 30 days back, so the scored window starts 30 days earlier. -#}
@@ -157,6 +158,7 @@ final as (
         cast(drivers.segment as {{ dbt.type_string() }}) as segment,
         cast(drivers.health_score as {{ dbt.type_numeric() }}) as health_score,
         cast(banded.health_band as {{ dbt.type_string() }}) as health_band,
+        drivers.health_score < norms.intervention_threshold as needs_intervention,
         {% for component in components %}
         drivers.{{ component }}_score,
         {% endfor %}
@@ -174,6 +176,7 @@ final as (
             {% endfor %}
         end as {{ dbt.type_string() }}) as main_driver
     from drivers
+    left join {{ ref('health_norms') }} as norms on drivers.segment = norms.segment
     left join banded
         on drivers.account_id = banded.account_id
         and drivers.date = banded.date
