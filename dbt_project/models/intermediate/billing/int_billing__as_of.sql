@@ -13,13 +13,14 @@ with activity as (
 ),
 
 as_of as (
+    {#- One row either way: the aggregate also makes the chosen day a single row. -#}
     select
         {% if var('as_of_date') is not none -%}
         cast('{{ var("as_of_date") }}' as date)
         {%- else -%}
         cast(max(last_at) as date)
         {%- endif %} as as_of_date
-    from activity
+    from (select max(last_at) as last_at from activity) as newest
 )
 
 select
