@@ -86,12 +86,14 @@ scored as (
 
     select
         *,
-        (
+        {#- Rounded before banding: the band must agree with the score as stored and shown
+            (74.9999996 would be stored as 75.00 yet banded at_risk). -#}
+        round(cast((
             {% for component in components %}
             coalesce({{ component }}_score * {{ component }}_weight, 0)
             {{- " +" if not loop.last }}
             {% endfor %}
-        ) / nullif(present_weight, 0) as health_score,
+        ) / nullif(present_weight, 0) as {{ dbt.type_numeric() }}), 2) as health_score,
         {% for component in components %}
         coalesce({{ component }}_score * {{ component }}_weight, 0) / nullif(present_weight, 0)
             as {{ component }}_contribution
