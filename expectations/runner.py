@@ -25,6 +25,7 @@ from typing import Any
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")   # no network calls home
 
 import great_expectations as gx  # noqa: E402
+from great_expectations.core.run_identifier import RunIdentifier  # noqa: E402
 from great_expectations.data_context.types.base import ProgressBarsConfig  # noqa: E402
 from great_expectations.expectations import UnexpectedRowsExpectation  # noqa: E402
 
@@ -76,7 +77,7 @@ def _url_in_environment(url: str) -> Iterator[None]:
 
 
 def validate(warehouse: Warehouse, suites: list[DomainSuite], params: Mapping[str, float],
-             gx_dir: Path) -> ValidationRun:
+             gx_dir: Path, run_name: str | None = None) -> ValidationRun:
     """Run every suite's checkpoint; a missing table fails its suite instead of the run."""
     url, engine_kwargs = sqlalchemy_url(warehouse)
     context = gx.get_context(mode="file", project_root_dir=str(gx_dir))
@@ -89,7 +90,10 @@ def validate(warehouse: Warehouse, suites: list[DomainSuite], params: Mapping[st
                                               connection_string=f"${{{URL_VARIABLE}}}",
                                               kwargs=engine_kwargs)
         try:
-            outcomes = [_run_suite(context, source, suite, params) for suite in suites]
+            # The run name files GX's results and Data Docs under the run id the warehouse
+            # records, so a row of ops.validation_runs leads to its pages.
+            run_id = RunIdentifier(run_name=run_name) if run_name else None
+            outcomes = [_run_suite(context, source, suite, params, run_id) for suite in suites]
             # One Data Docs build for this run's results (a per-checkpoint action would
             # re-render the site once per validation).
             context.build_data_docs(resource_identifiers=[
@@ -101,8 +105,8 @@ def validate(warehouse: Warehouse, suites: list[DomainSuite], params: Mapping[st
     return ValidationRun([verdict for verdict, _ in outcomes], Path(gx_dir) / DOCS_INDEX)
 
 
-def _run_suite(context: Any, source: Any, suite: DomainSuite,
-               params: Mapping[str, float]) -> tuple[SuiteVerdict, list[Any]]:
+def _run_suite(context: Any, source: Any, suite: DomainSuite, params: Mapping[str, float],
+               run_id: RunIdentifier | None) -> tuple[SuiteVerdict, list[Any]]:
     """The suite's verdict and the identifiers of the validation results it stored.
 
     GX applies one result format per checkpoint run, and a failing row can only be named by
@@ -135,7 +139,7 @@ def _run_suite(context: Any, source: Any, suite: DomainSuite,
     for name, definitions, result_format in runs:
         checkpoint = context.checkpoints.add_or_update(gx.Checkpoint(
             name=name, validation_definitions=definitions, result_format=result_format))
-        result = checkpoint.run(expectation_parameters=dict(params))
+        result = checkpoint.run(expectation_parameters=dict(params), run_id=run_id)
         identifiers += list(result.run_results)
         for validation in result.run_results.values():
             asset = validation.suite_name.split(".", 1)[1].removesuffix(SQL_SUFFIX)

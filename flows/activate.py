@@ -44,10 +44,11 @@ def plan_task(rules_path: str, as_of: date | None) -> dict[str, Any]:
 
 
 @task(name="deliver-actions")
-def apply_task() -> dict[str, Any]:
+def apply_task(rules_path: str) -> dict[str, Any]:
     """Deliver the outbox's pending rows (retries live in the HTTP layer and the outbox)."""
     settings = load_settings(dotenv=Path(".env"))
-    report = run_apply(Warehouse.from_settings(settings), settings)
+    report = run_apply(Warehouse.from_settings(settings), settings,
+                       rules_path=Path(rules_path))
     create_markdown_artifact(key="activation-apply", markdown=_markdown(report.lines()),
                              description="delivery")
     return report.summary()
@@ -66,7 +67,7 @@ def activate(apply: bool = True, rules_path: str = str(DEFAULT_RULES_PATH),
         raise ActivationRefused(f"activation refused by the validation gate: {gate.reason}")
     result: dict[str, Any] = {"gate": gate.reason, "plan": plan_task(rules_path, as_of)}
     if apply:
-        result["apply"] = apply_task()
+        result["apply"] = apply_task(rules_path)
     return result
 
 

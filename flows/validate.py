@@ -45,8 +45,8 @@ def validate(suites: list[str] | None = None, params: dict[str, float] | None = 
         state = record.inputs_state(db)
     finally:
         db.conn.close()      # DuckDB: the validation reads the file through its own handle
-    run = runner.validate(warehouse, chosen, values, Path(gx_dir))
     run_id = uuid.uuid4().hex
+    run = runner.validate(warehouse, chosen, values, Path(gx_dir), run_name=run_id)
     db = record.open_db(warehouse)
     try:
         record.save(db, run_id, run.verdicts, state, values)

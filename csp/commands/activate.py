@@ -32,6 +32,7 @@ def add_activate(sub: Any) -> None:
                     "gate does. Example: csp apply --override 'checked by hand, JIRA-12'")
     apply.add_argument("--override", metavar="REASON",
                        help="deliver although the gate refused; the reason is recorded")
+    apply.add_argument("--rules", type=Path, help="rules file (default config/alert_rules.yml)")
     apply.set_defaults(run=run_apply_command)
 
     snooze = sub.add_parser(
@@ -65,7 +66,8 @@ def run_plan_command(args: argparse.Namespace) -> int:
 
 def run_apply_command(args: argparse.Namespace) -> int:
     from csp.activation.gate import check_gate
-    from csp.activation.service import run_apply
+    from csp.activation.rules import DEFAULT_RULES_PATH, RulesError
+    from csp.activation.service import ActivationConfigError, run_apply
     from csp.warehouse import Warehouse
 
     settings = settings_or_exit()
@@ -75,7 +77,10 @@ def run_apply_command(args: argparse.Namespace) -> int:
         print(f"apply refused: {gate.reason}")
         return 1
     print(f"validation gate: {gate.reason}")
-    report = run_apply(warehouse, settings)
+    try:
+        report = run_apply(warehouse, settings, rules_path=args.rules or DEFAULT_RULES_PATH)
+    except (RulesError, ActivationConfigError) as exc:
+        raise UserError(str(exc)) from None
     print("\n".join(report.lines()))
     return 1 if report.failed else 0
 

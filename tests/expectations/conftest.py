@@ -41,7 +41,8 @@ def validate_and_record(warehouse: Warehouse, gx_dir: Path, run_id: str) -> Vali
         state = record.inputs_state(db)
     finally:
         db.conn.close()
-    run = runner.validate(warehouse, catalog.domains(SOURCES, values), values, gx_dir)
+    run = runner.validate(warehouse, catalog.domains(SOURCES, values), values, gx_dir,
+                          run_name=run_id)
     db = record.open_db(warehouse)
     try:
         record.save(db, run_id, run.verdicts, state, values)

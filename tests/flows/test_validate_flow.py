@@ -68,6 +68,8 @@ def test_a_passing_run_records_its_verdict_and_notifies_nobody(
     result = validate(suites=SUITE)
     assert result["success"] is True and result["suites"] == {"account_health": True}
     assert Path(result["docs"]).is_file()
+    pages = Path(result["docs"]).parent / "validations" / "account_health"
+    assert list(pages.glob(f"*/{result['run_id']}/*/*.html"))   # Data Docs under the run id
     rows = recorded(validate_env)
     assert [(row["suite"], row["success"]) for row in rows] == [("account_health", True)]
     assert slack_messages(sandbox) == []
