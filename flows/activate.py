@@ -15,11 +15,11 @@ from typing import Any
 from prefect import flow, task
 from prefect.artifacts import create_markdown_artifact
 
-from csp.activation.gate import GateDecision, check_gate
 from csp.activation.rules import DEFAULT_RULES_PATH
 from csp.activation.service import run_apply, run_plan
 from csp.settings import load_settings
 from csp.warehouse import Warehouse
+from expectations.gate import GateDecision, activation_gate
 
 
 class ActivationRefused(Exception):
@@ -29,7 +29,7 @@ class ActivationRefused(Exception):
 @task(name="validation-gate")
 def ask_gate(override_reason: str | None) -> GateDecision:
     settings = load_settings(dotenv=Path(".env"))
-    return check_gate(Warehouse.from_settings(settings), override_reason=override_reason)
+    return activation_gate(Warehouse.from_settings(settings), override_reason=override_reason)
 
 
 @task(name="plan-actions")

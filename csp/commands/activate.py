@@ -65,14 +65,14 @@ def run_plan_command(args: argparse.Namespace) -> int:
 
 
 def run_apply_command(args: argparse.Namespace) -> int:
-    from csp.activation.gate import check_gate
     from csp.activation.rules import DEFAULT_RULES_PATH, RulesError
     from csp.activation.service import ActivationConfigError, run_apply
     from csp.warehouse import Warehouse
+    from expectations.gate import activation_gate
 
     settings = settings_or_exit()
     warehouse = Warehouse.from_settings(settings)
-    gate = check_gate(warehouse, override_reason=args.override)
+    gate = activation_gate(warehouse, override_reason=args.override)
     if not gate.allowed:
         print(f"apply refused: {gate.reason}")
         return 1
