@@ -29,11 +29,10 @@ load needs it.
 
 from __future__ import annotations
 
+import io
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
-
-import io
 
 import dlt
 import pyarrow as pa

@@ -19,8 +19,8 @@ from integrations.sandbox.simulation.catalog import (
     PLAN_FEATURES,
     monthly_amount,
 )
-from integrations.sandbox.simulation.usage import reported_events
 from integrations.sandbox.simulation.clock import day_start
+from integrations.sandbox.simulation.usage import reported_events
 from tests.integrations.sandbox.simulation.conftest import World
 
 SCHEMAS: dict[str, Any] = {
