@@ -221,6 +221,12 @@ def test_expansion_is_pure_and_rotates_the_busiest_user_by_day() -> None:
     assert len(ids) == 21
 
 
+def test_a_row_with_as_many_events_as_active_users_shows_every_one_of_them() -> None:
+    row = usage_row(DAYS[0], 1, feature_events={"dashboards": 2, "reports": 2},
+                    gated_attempts={}, limit_hits=0, active_users=4)
+    assert len({e.user.user_id for e in expand_row(row, [])}) == 4
+
+
 def test_parquet_holds_the_same_events(server: SandboxServer, http: requests.Session) -> None:
     ndjson = [json.loads(line) for line in download(http, server, DAYS[0]).text.splitlines()]
     url = f"{server.url('product')}/v1/usage/partitions/{DAYS[0]}/events.ndjson"
