@@ -32,7 +32,7 @@ pytest_plugins = ["tests.world_fixtures", "tests.dbt_fixtures"]
 
 
 @pytest.fixture(scope="session")
-def prefect_harness() -> Iterator[None]:
+def prefect() -> Iterator[None]:
     """One temporary Prefect server (and database) for every flow test of the session:
     starting one takes tens of seconds on a busy two-core machine."""
     with prefect_test_harness(server_startup_timeout=120):

@@ -3,10 +3,7 @@ node, exit 2 with one line for a bad argument."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
-from prefect.testing.utilities import prefect_test_harness
 
 from csp.cli import main
 from csp.warehouse import Warehouse
@@ -15,11 +12,6 @@ from tests.integrations.echo_vendor import query
 
 SELECTION = "+int_dates"
 
-
-@pytest.fixture(scope="module")
-def prefect() -> Iterator[None]:
-    with prefect_test_harness(server_startup_timeout=120):
-        yield
 
 
 @pytest.fixture

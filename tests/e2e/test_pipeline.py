@@ -27,7 +27,7 @@ MARTS = ("dim_accounts", "fct_account_health_daily", "fct_mrr_movements", "reten
 
 @pytest.fixture
 def pipeline_env(sandbox: SandboxServer, request: pytest.FixtureRequest, tmp_path: Path,
-                 monkeypatch: pytest.MonkeyPatch, prefect_harness: None) -> Iterator[Warehouse]:
+                 monkeypatch: pytest.MonkeyPatch, prefect: None) -> Iterator[Warehouse]:
     """Settings for one engine, pointing every vendor at the sandbox; cwd is the test's dir."""
     monkeypatch.setenv("CSP_SANDBOX_PORT", sandbox.base_url.rsplit(":", 1)[1])
     monkeypatch.setenv("CSP_DUCKDB_PATH", str(tmp_path / "warehouse.duckdb"))

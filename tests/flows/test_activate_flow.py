@@ -7,7 +7,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from prefect.testing.utilities import prefect_test_harness
 
 from csp.activation.db import Db
 from csp.activation.outbox import counts
@@ -37,27 +36,26 @@ def flow_env(monkeypatch: pytest.MonkeyPatch, activation_sandbox: SandboxServer,
         monkeypatch.setenv(name, value)
 
 
-@pytest.mark.usefixtures("flow_env")
+@pytest.mark.usefixtures("prefect", "flow_env")
 def test_gate_refuses_then_override_delivers_once(activation_sandbox: SandboxServer,
                                                   scenario_warehouse: Warehouse) -> None:
-    with prefect_test_harness(server_startup_timeout=120):
-        with pytest.raises(ActivationRefused, match="refused by the validation gate: .*valid"):
-            activate()
-        assert sum(pushed_counts(activation_sandbox).values()) == 0
-        conn = scenario_warehouse.connect()
-        try:
-            assert not Db(conn, "duckdb").table_exists("ops.outbox"), "refused before planning"
-        finally:
-            conn.close()
+    with pytest.raises(ActivationRefused, match="refused by the validation gate: .*valid"):
+        activate()
+    assert sum(pushed_counts(activation_sandbox).values()) == 0
+    conn = scenario_warehouse.connect()
+    try:
+        assert not Db(conn, "duckdb").table_exists("ops.outbox"), "refused before planning"
+    finally:
+        conn.close()
 
-        result = activate(override_reason="flow test: marts checked by hand")
-        assert "flow test: marts checked by hand" in result["gate"]
-        assert result["plan"]["new_by_kind"] == {"slack": 11, "crm_task": 5, "crm_field": 10}
-        assert result["apply"]["sent_total"] == 26 and result["apply"]["failed"] == 0
-        assert pushed_counts(activation_sandbox) == EXPECTED
+    result = activate(override_reason="flow test: marts checked by hand")
+    assert "flow test: marts checked by hand" in result["gate"]
+    assert result["plan"]["new_by_kind"] == {"slack": 11, "crm_task": 5, "crm_field": 10}
+    assert result["apply"]["sent_total"] == 26 and result["apply"]["failed"] == 0
+    assert pushed_counts(activation_sandbox) == EXPECTED
 
-        again = activate(override_reason="flow test: marts checked by hand")
-        assert again["plan"]["new"] == 0 and again["apply"]["sent_total"] == 0
+    again = activate(override_reason="flow test: marts checked by hand")
+    assert again["plan"]["new"] == 0 and again["apply"]["sent_total"] == 0
     assert pushed_counts(activation_sandbox) == EXPECTED
     conn = scenario_warehouse.connect()
     try:

@@ -6,12 +6,10 @@ world (what is proved here is the orchestration; volumes are the sources' own te
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import duckdb
 import pytest
-from prefect.testing.utilities import prefect_test_harness
 
 from csp.settings import SOURCES
 from flows.ingest import IngestFailed, ingest, ingest_source
@@ -20,11 +18,6 @@ from integrations.sources import FACTORIES
 
 ALL_SOURCES = ["hubspot", "salesforce", "stripe", "zendesk", "product"]
 
-
-@pytest.fixture(scope="module")
-def prefect() -> Iterator[None]:
-    with prefect_test_harness(server_startup_timeout=120):
-        yield
 
 
 @pytest.fixture

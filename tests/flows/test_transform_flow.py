@@ -3,13 +3,11 @@ per-node results returned and published, failures named in one line."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 
 import pytest
 from prefect.artifacts import Artifact
-from prefect.testing.utilities import prefect_test_harness
 
 from csp.warehouse import Warehouse
 from flows.transform import TransformFailed, transform
@@ -18,11 +16,6 @@ from tests.integrations.echo_vendor import query
 # The daily spine and what it reads: small, but models, views and tests all take part.
 SELECTION = ["+int_dates"]
 
-
-@pytest.fixture(scope="module")
-def prefect() -> Iterator[None]:
-    with prefect_test_harness(server_startup_timeout=120):
-        yield
 
 
 @pytest.fixture

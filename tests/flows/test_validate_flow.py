@@ -10,13 +10,11 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import requests
 from prefect.artifacts import Artifact
-from prefect.testing.utilities import prefect_test_harness
 
 from csp.settings import load_settings
 from csp.warehouse import Warehouse
@@ -30,11 +28,6 @@ from tests.expectations.conftest import CORRUPTIONS, duckdb_copy, execute
 
 SUITE = ["account_health"]
 
-
-@pytest.fixture(scope="module")
-def prefect() -> Iterator[None]:
-    with prefect_test_harness(server_startup_timeout=120):
-        yield
 
 
 @pytest.fixture
