@@ -37,6 +37,7 @@ from __future__ import annotations
 
 import fcntl
 import hashlib
+import logging
 import os
 import re
 import tempfile
@@ -44,7 +45,7 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Literal, NoReturn, TypeVar
@@ -69,7 +70,20 @@ from integrations.load_resume import undo_unconfirmed_jobs
 # initialised module ("module 'pandas' has no attribute 'DataFrame'"). Importing them here,
 # once, before any extraction thread starts, removes the race.
 
+log = logging.getLogger(__name__)
+
 DEFAULT_LOCK_TIMEOUT = 600.0
+# Views in other schemas built on a raw schema's tables (PostgreSQL's dependency catalog).
+DEPENDENT_VIEWS_SQL = """
+select distinct view_ns.nspname, view_class.relname
+from pg_depend as dependency
+join pg_rewrite as rewrite on rewrite.oid = dependency.objid
+join pg_class as view_class on view_class.oid = rewrite.ev_class
+join pg_namespace as view_ns on view_ns.oid = view_class.relnamespace
+join pg_class as table_class on table_class.oid = dependency.refobjid
+join pg_namespace as table_ns on table_ns.oid = table_class.relnamespace
+where table_ns.nspname = %s and view_ns.nspname <> %s and view_class.relkind = 'v'
+"""
 SOURCE_NAME = re.compile(r"[a-z][a-z0-9_]*")
 # Errors that already say everything, with no secret in them: re-raised as they are.
 CLEAN_ERRORS: tuple[type[Exception], ...] = (VendorRequestError, SchemaDriftError)
@@ -229,6 +243,8 @@ class WarehouseLoader:
             resumed, resumed_rows = self._finish_interrupted(pipeline, name)
             self._locked_step(name, "sync", pipeline.sync_destination)
             columns_before = _table_columns(pipeline)
+            if full_refresh:
+                self._drop_dependent_views(pipeline.dataset_name)
             extracted = Counter[str]()
             for part, refresh in refresh_plan(source, full_refresh):
                 extracted += self._extract(pipeline, part, refresh)
@@ -243,6 +259,27 @@ class WarehouseLoader:
                           resumed_load_ids=resumed, tables=tables,
                           seconds=round(time.monotonic() - started, 3),
                           http=http_stats() if http_stats else {})
+
+    def _drop_dependent_views(self, schema: str) -> None:
+        """Drop the views outside `schema` that read its tables (dbt's staging views).
+
+        A full refresh drops and recreates the raw tables; PostgreSQL refuses to drop a table
+        a view depends on ("cannot drop table ... because other objects depend on it"). The
+        views are dbt's to rebuild: the next `csp transform` creates them again. DuckDB views
+        bind late, so nothing is needed there.
+        """
+        if self.warehouse.engine != "postgres":
+            return
+        with closing(self.warehouse.connect()) as conn, conn.cursor() as cursor:
+            cursor.execute(DEPENDENT_VIEWS_SQL, (schema, schema))
+            views = cursor.fetchall()
+            for view_schema, view in views:
+                cursor.execute(f'drop view if exists "{view_schema}"."{view}" cascade')
+            conn.commit()
+        if views:
+            log.info("full refresh of %s: dropped %d dependent view(s) (%s); the next "
+                     "transform rebuilds them", schema, len(views),
+                     ", ".join(f"{a}.{b}" for a, b in views))
 
     def stored_state(self, source_name: str) -> dict[str, Any]:
         """The pipeline state of the last *completed* load, as the destination holds it.

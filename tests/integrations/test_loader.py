@@ -16,6 +16,7 @@ import sys
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import closing
 from pathlib import Path
 from typing import Any
 
@@ -103,6 +104,22 @@ def test_merge_by_primary_key_and_incremental_runs(server: SandboxServer,
     assert query(warehouse, ROWS_SQL) == expected_rows(server)
     assert query(warehouse, "select count(*), count(distinct id) from raw_echo.items") == [
         (60, 60)]
+    refreshed = run(server, loader, full_refresh=True)
+    assert refreshed.table("items").loaded == 60
+    assert query(warehouse, ROWS_SQL) == expected_rows(server)
+
+
+def test_a_full_refresh_drops_views_built_on_the_raw_tables(server: SandboxServer,
+                                                              warehouse: Warehouse) -> None:
+    """dbt's staging views read the raw tables; PostgreSQL refuses to drop a table a view
+    depends on, so a full refresh drops those views (the next transform rebuilds them)."""
+    loader = WarehouseLoader(warehouse)
+    run(server, loader)
+    with closing(warehouse.connect()) as conn:
+        cursor = conn.cursor()
+        cursor.execute("create schema if not exists staging")
+        cursor.execute("create view staging.stg_echo__items as select id from raw_echo.items")
+        conn.commit()
     refreshed = run(server, loader, full_refresh=True)
     assert refreshed.table("items").loaded == 60
     assert query(warehouse, ROWS_SQL) == expected_rows(server)
