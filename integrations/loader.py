@@ -72,6 +72,22 @@ from integrations.load_resume import undo_unconfirmed_jobs
 
 log = logging.getLogger(__name__)
 
+
+class _UntypedNullColumnsFilter(logging.Filter):
+    """Drops dlt's per-load warning that columns seen only as null were not materialized.
+
+    Vendors send many always-null fields (Stripe's `shipping`, `tax_code`, ...); dlt repeats
+    a dozen-line warning about them on every load, burying real warnings. It is expected:
+    the columns our models read are declared with types in each source's contract, and a
+    field that later arrives with values is added as a column and reported as drift.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "could not have their types inferred" not in record.getMessage()
+
+
+logging.getLogger("dlt").addFilter(_UntypedNullColumnsFilter())
+
 DEFAULT_LOCK_TIMEOUT = 600.0
 # Views in other schemas built on a raw schema's tables (PostgreSQL's dependency catalog).
 DEPENDENT_VIEWS_SQL = """

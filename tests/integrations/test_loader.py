@@ -8,6 +8,7 @@ uninterrupted run, and the cursor stored in the destination must never run ahead
 
 from __future__ import annotations
 
+import logging
 import os
 import shutil
 import signal
@@ -395,3 +396,15 @@ def check_killed_run(server: SandboxServer, warehouse: Warehouse, point: str,
     assert cursor(loader) == 1119
     resumed = point != "mid_extract"
     assert bool(report.resumed_load_ids) == (resumed and not lose_working_folder)
+
+
+def test_only_dlts_untyped_null_column_warning_is_dropped() -> None:
+    dlt_logger = logging.getLogger("dlt")
+
+    def record(message: str) -> logging.LogRecord:
+        return dlt_logger.makeRecord("dlt", logging.WARNING, __file__, 1, message, (), None)
+
+    noise = ("The following columns in table 'charges' did not receive any data during this "
+             "load and therefore could not have their types inferred:\n  - shipping")
+    assert not dlt_logger.filter(record(noise))
+    assert dlt_logger.filter(record("Table 'charges' has 3 new columns"))
