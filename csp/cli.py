@@ -48,7 +48,8 @@ def build_parser() -> argparse.ArgumentParser:
     # In the order a data engineer meets them: try it, run it, its stages, then the tools.
     for add in (commands.add_demo, commands.add_run, commands.add_sandbox, commands.add_ingest,
                 commands.add_transform, commands.add_validate, commands.add_activate,
-                commands.add_report, commands.add_doctor, commands.add_config):
+                commands.add_backfill, commands.add_report, commands.add_doctor,
+                commands.add_config):
         add(sub)
     return parser
 

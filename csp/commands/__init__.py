@@ -1,6 +1,7 @@
 """The `csp` subcommands, one module per command group; each `add_*` registers its parser."""
 
 from csp.commands.activate import add_activate
+from csp.commands.backfill import add_backfill
 from csp.commands.config import add_config
 from csp.commands.demo import add_demo
 from csp.commands.doctor import add_doctor
@@ -13,6 +14,7 @@ from csp.commands.validate import add_validate
 
 __all__ = [
     "add_activate",
+    "add_backfill",
     "add_config",
     "add_demo",
     "add_doctor",

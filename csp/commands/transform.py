@@ -30,14 +30,15 @@ def run_transform(args: argparse.Namespace) -> int:
     return print_transform(args.select, args.full_refresh, args.as_of)
 
 
-def print_transform(select: list[str] | None, full_refresh: bool, as_of: date | None) -> int:
+def print_transform(select: list[str] | None, full_refresh: bool, as_of: date | None,
+                    dbt_vars: dict[str, Any] | None = None) -> int:
     """Run the transform flow and print its summary; 1 if dbt or any node failed."""
     from csp.dbt_runner import DbtRun
     from flows.transform import TransformFailed, transform
 
     try:
         run = DbtRun.from_dict(transform(select=select, full_refresh=full_refresh,
-                                         as_of_date=as_of))
+                                         as_of_date=as_of, dbt_vars=dbt_vars))
     except TransformFailed as exc:
         for line in exc.run.summary_lines():
             print(f"  {line}")

@@ -13,7 +13,6 @@ from tests.integrations.echo_vendor import query
 SELECTION = "+int_dates"
 
 
-
 @pytest.fixture
 def configured(duckdb_warehouse: Warehouse, monkeypatch: pytest.MonkeyPatch) -> Warehouse:
     monkeypatch.setenv("CSP_DUCKDB_PATH", str(duckdb_warehouse.duckdb_path))

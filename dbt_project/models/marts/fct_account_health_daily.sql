@@ -19,7 +19,7 @@ with
 {% if is_incremental() %}
 cutoff as (
 
-    select {{ dbt.dateadd('day', -var('health_lookback_days'), 'max(date)') }} as first_date
+    select {{ incremental_first_day(var('health_lookback_days')) }} as first_date
     from {{ this }}
 
 ),
@@ -185,6 +185,7 @@ final as (
         and banded.band_rank = 1
     {% if is_incremental() %}
     where drivers.date >= (select first_date from cutoff)
+    {{ incremental_last_day_filter('drivers.date') }}
     {% endif %}
 
 )

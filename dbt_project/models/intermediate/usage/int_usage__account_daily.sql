@@ -12,8 +12,9 @@ with events as (
     select * from {{ ref('int_usage__matched_events') }}
     {% if is_incremental() %}
     where event_date >= (
-        select {{ dbt.dateadd('day', -var('usage_lookback_days'), 'max(date)') }} from {{ this }}
+        select {{ incremental_first_day(var('usage_lookback_days')) }} from {{ this }}
     )
+    {{ incremental_last_day_filter('event_date') }}
     {% endif %}
 
 ),
