@@ -15,20 +15,30 @@ def add_ingest(sub: Any) -> None:
         description="Runs the `ingest` Prefect flow: every configured source, or those named "
                     "with --source, loaded incrementally into the warehouse. "
                     "Example: csp ingest --source stripe --source zendesk")
-    parser.add_argument("--source", action="append", choices=SOURCES, dest="sources",
-                        help="a source to load (repeatable; default CSP_SOURCES)")
+    add_source_option(parser)
     parser.add_argument("--full-refresh", action="store_true",
                         help="drop the sources' raw tables and cursors, load everything again")
     parser.set_defaults(run=run_ingest)
 
 
-def run_ingest(args: argparse.Namespace) -> int:
+def add_source_option(parser: argparse.ArgumentParser) -> None:
+    """`--source` (repeatable): the sources a run loads; checked by `chosen_sources`."""
+    parser.add_argument("--source", action="append", choices=SOURCES, dest="sources",
+                        help="a source to load (repeatable; default CSP_SOURCES)")
+
+
+def chosen_sources(args: argparse.Namespace) -> list[str] | None:
+    """The --source values, after checking each is configured; None means all of them."""
     settings = settings_or_exit()
     unknown = set(args.sources or ()) - set(settings.sources)
     if unknown:
         raise UserError(f"--source {', '.join(sorted(unknown))} is not in CSP_SOURCES "
                         f"({', '.join(settings.sources)})")
-    return print_ingest(args.sources, args.full_refresh)
+    return args.sources
+
+
+def run_ingest(args: argparse.Namespace) -> int:
+    return print_ingest(chosen_sources(args), args.full_refresh)
 
 
 def print_ingest(sources: list[str] | None, full_refresh: bool) -> int:

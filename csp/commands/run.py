@@ -6,8 +6,8 @@ import argparse
 from collections import Counter
 from typing import Any
 
-from csp.cli import UserError, iso_date, settings_or_exit
-from csp.settings import SOURCES
+from csp.cli import iso_date
+from csp.commands.ingest import add_source_option, chosen_sources
 
 
 def add_run(sub: Any) -> None:
@@ -17,8 +17,7 @@ def add_run(sub: Any) -> None:
                     "stopping the ones after it when it fails. --dry-run plans the alerts and "
                     "CRM writes without delivering them. "
                     "Example: csp run --dry-run --as-of 2026-10-31")
-    parser.add_argument("--source", action="append", choices=SOURCES, dest="sources",
-                        help="ingest only this source (repeatable; default CSP_SOURCES)")
+    add_source_option(parser)
     parser.add_argument("--full-refresh", action="store_true",
                         help="reload the raw layer and rebuild every incremental model")
     parser.add_argument("--dry-run", action="store_true",
@@ -33,14 +32,10 @@ def add_run(sub: Any) -> None:
 def run_pipeline_command(args: argparse.Namespace) -> int:
     from flows.pipeline import PipelineFailed, customer_success_pipeline
 
-    settings = settings_or_exit()
-    unknown = set(args.sources or ()) - set(settings.sources)
-    if unknown:
-        raise UserError(f"--source {', '.join(sorted(unknown))} is not in CSP_SOURCES "
-                        f"({', '.join(settings.sources)})")
+    sources = chosen_sources(args)
     try:
         result = customer_success_pipeline(
-            sources=args.sources, full_refresh=args.full_refresh, dry_run=args.dry_run,
+            sources=sources, full_refresh=args.full_refresh, dry_run=args.dry_run,
             as_of_date=args.as_of, override_reason=args.override_reason)
     except PipelineFailed as exc:
         print(f"\npipeline stopped: {exc}")
