@@ -44,7 +44,11 @@ def rows(warehouse: Warehouse, sql: str) -> list[tuple]:
         return cursor.fetchall()
 
 
-@pytest.mark.parametrize("pipeline_env", ["duckdb", "postgres"], indirect=True)
+# PostgreSQL's run is `slow` (about five minutes on two cores; `make test-all` runs it): every
+# stage is also proven on PostgreSQL by its own tests (dbt build, validation, outbox).
+@pytest.mark.parametrize("pipeline_env",
+                         ["duckdb", pytest.param("postgres", marks=pytest.mark.slow)],
+                         indirect=True)
 def test_the_whole_pipeline_runs_and_a_rerun_sends_nothing(
         pipeline_env: Warehouse, sandbox: SandboxServer) -> None:
     warehouse = pipeline_env
