@@ -89,11 +89,12 @@ def export_deliveries(server: Any, path: Path) -> str:
 
 
 def raw_summary(warehouse: Warehouse) -> list[tuple[str, int, int]]:
-    """(schema, tables, rows) for each raw schema, data tables only."""
+    """(schema, tables, rows) for each raw schema, data tables only (not dlt's staging)."""
     with warehouse.connect() as conn:
         tables = conn.execute(
             "select table_schema, table_name from information_schema.tables "
-            "where table_schema like 'raw_%' and table_name not like '\\_dlt%' escape '\\' "
+            "where table_schema like 'raw_%' and table_schema not like '%\\_staging' escape '\\' "
+            "and table_name not like '\\_dlt%' escape '\\' "
             "order by 1, 2").fetchall()
         summary: dict[str, list[int]] = {}
         for schema, table in tables:
